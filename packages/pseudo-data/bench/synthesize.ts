@@ -1,6 +1,7 @@
 // Writes a COCO-train-sized instances file (images, annotations with polygons, 80 categories) deterministically.
-import { createWriteStream, renameSync } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream, renameSync } from 'node:fs';
 
 export interface SynthOptions {
   images: number;

@@ -172,7 +172,10 @@ async function assertKeyPresent(file: string, key: string): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(file, 'utf8');
   if (!new RegExp(`"${key}"\\s*:\\s*\\[`).test(text)) {
-    throw new PseudoDataError('BAD_INPUT', `${file}: missing the top-level "${key}" array (not a COCO instances file?)`);
+    throw new PseudoDataError(
+      'BAD_INPUT',
+      `${file}: missing the top-level "${key}" array (not a COCO instances file?)`,
+    );
   }
 }
 
@@ -180,7 +183,8 @@ async function assertKeyPresent(file: string, key: string): Promise<void> {
 export function checkReferences(file: string, dataset: CocoDataset): void {
   const imageIds = new Set<number>();
   dataset.images.forEach((image, i) => {
-    if (imageIds.has(image.id)) throw new PseudoDataError('BAD_INPUT', `${file}: images[${i}].id ${image.id} is used twice`);
+    if (imageIds.has(image.id))
+      throw new PseudoDataError('BAD_INPUT', `${file}: images[${i}].id ${image.id} is used twice`);
     imageIds.add(image.id);
   });
   const categoryIds = new Set<number>();
@@ -192,13 +196,17 @@ export function checkReferences(file: string, dataset: CocoDataset): void {
   });
   const annotationIds = new Set<number>();
   dataset.annotations.forEach((a, i) => {
-    if (annotationIds.has(a.id)) throw new PseudoDataError('BAD_INPUT', `${file}: annotations[${i}].id ${a.id} is used twice`);
+    if (annotationIds.has(a.id))
+      throw new PseudoDataError('BAD_INPUT', `${file}: annotations[${i}].id ${a.id} is used twice`);
     annotationIds.add(a.id);
     if (!imageIds.has(a.image_id)) {
       throw new PseudoDataError('BAD_INPUT', `${file}: annotations[${i}].image_id ${a.image_id} names no image`);
     }
     if (!categoryIds.has(a.category_id)) {
-      throw new PseudoDataError('BAD_INPUT', `${file}: annotations[${i}].category_id ${a.category_id} names no category`);
+      throw new PseudoDataError(
+        'BAD_INPUT',
+        `${file}: annotations[${i}].category_id ${a.category_id} names no category`,
+      );
     }
   });
 }

@@ -1,1 +1,35 @@
-export {};
+// @locvlm/pseudo-data: turn annotations, images and videos into LocVLM instruction data in LLaVA's format.
+export {
+  type CocoAnnotation,
+  type CocoBox,
+  type CocoCategory,
+  type CocoDataset,
+  type CocoImage,
+  checkReferences,
+  type ReadCocoOptions,
+  readCocoInstances,
+} from './coco.js';
+export { PseudoDataError, type PseudoDataErrorCode } from './errors.js';
+export { type JsonElement, readTopLevelArrayElements } from './json-elements.js';
+export {
+  type AnnotatedImage,
+  type AnnotatedObject,
+  absentCategoryIds,
+  cocoBoxToCorners,
+  imagesFromCoco,
+  type SkipReason,
+  selectUniqueObjects,
+} from './objects.js';
+export { openRecordWriter, type RecordFormat, type RecordWriter } from './output.js';
+export {
+  type PanopticAnnotation,
+  type PanopticCategory,
+  type PanopticDataset,
+  type PanopticImagesOptions,
+  type PanopticSegmentInfo,
+  type PanopticSegmentPixels,
+  panopticImages,
+  readPanopticJson,
+  readPanopticPng,
+} from './panoptic.js';
+export { captionsFromRefs, type RefcocoDataset, type ReferringExpression, readRefcoco } from './refcoco.js';

@@ -1,0 +1,97 @@
+// Per-image view of annotations, and the selection rules of Localize-Instruct (paper Sec. 3.3-3.4, Appendix C).
+import type { Box } from '@locvlm/coord-codec';
+import type { CocoDataset } from './coco.js';
+
+/** One annotated object in pixels of its image: box as (x1, y1, x2, y2). */
+export interface AnnotatedObject {
+  /** Stable id (the COCO annotation id, a panoptic segment id, ...). */
+  id: number;
+  categoryId: number;
+  box: Box;
+  /** A crowd region (COCO iscrowd = 1): several instances under one annotation. */
+  crowd: boolean;
+}
+
+/** An image with everything known about what is in it. */
+export interface AnnotatedImage {
+  id: number;
+  /** Path of the image file as the source names it (COCO `file_name`). */
+  file: string;
+  width: number;
+  height: number;
+  objects: AnnotatedObject[];
+  /**
+   * Category ids known to be absent, when the source is exhaustive about absence (panoptic labels every pixel).
+   * When undefined, absence is inferred from `objects`: every category of the dataset with no annotation here.
+   */
+  absentCategoryIds?: number[];
+}
+
+/** COCO [x, y, w, h] -> (x1, y1, x2, y2), clamped to the image (COCO boxes sometimes overshoot by a fraction). */
+export function cocoBoxToCorners(bbox: readonly [number, number, number, number], width: number, height: number): Box {
+  const [x, y, w, h] = bbox;
+  const clamp = (v: number, max: number) => Math.min(Math.max(v, 0), max);
+  return [clamp(x, width), clamp(y, height), clamp(x + w, width), clamp(y + h, height)];
+}
+
+/** Group a COCO dataset's annotations by image, images in file order, objects in file order. */
+export function imagesFromCoco(dataset: CocoDataset): AnnotatedImage[] {
+  const byId = new Map<number, AnnotatedImage>();
+  const images = dataset.images.map((image) => {
+    const annotated: AnnotatedImage = {
+      id: image.id,
+      file: image.file_name,
+      width: image.width,
+      height: image.height,
+      objects: [],
+    };
+    byId.set(image.id, annotated);
+    return annotated;
+  });
+  for (const a of dataset.annotations) {
+    const image = byId.get(a.image_id);
+    if (image === undefined) continue; // readCocoInstances already refuses dangling ids
+    image.objects.push({
+      id: a.id,
+      categoryId: a.category_id,
+      box: cocoBoxToCorners(a.bbox, image.width, image.height),
+      crowd: a.iscrowd === 1,
+    });
+  }
+  return images;
+}
+
+/** Why an object was not used as a LocPred / RevLoc target. */
+export type SkipReason = 'repeated-category' | 'crowd' | 'empty-box';
+
+/**
+ * The objects whose category occurs exactly once in the image, the paper's "unique instances" that make a category
+ * name an unambiguous description. Crowd annotations count as occurrences (a crowd of people means several
+ * people), so a category with a crowd region is never unique, and crowd regions are never targets themselves.
+ * Boxes with no area after clamping are skipped.
+ */
+export function selectUniqueObjects(
+  image: AnnotatedImage,
+  onSkip?: (object: AnnotatedObject, reason: SkipReason) => void,
+): AnnotatedObject[] {
+  const counts = new Map<number, number>();
+  for (const object of image.objects) counts.set(object.categoryId, (counts.get(object.categoryId) ?? 0) + 1);
+  const unique: AnnotatedObject[] = [];
+  for (const object of image.objects) {
+    if (object.crowd) onSkip?.(object, 'crowd');
+    else if ((counts.get(object.categoryId) ?? 0) > 1) onSkip?.(object, 'repeated-category');
+    else if (!(object.box[2] > object.box[0] && object.box[3] > object.box[1])) onSkip?.(object, 'empty-box');
+    else unique.push(object);
+  }
+  return unique;
+}
+
+/**
+ * Categories absent from the image: the source's exhaustive list when it has one (panoptic), else every dataset
+ * category with no annotation in the image (crowd regions count as present). Ascending category id.
+ */
+export function absentCategoryIds(image: AnnotatedImage, allCategoryIds: readonly number[]): number[] {
+  if (image.absentCategoryIds !== undefined) return [...image.absentCategoryIds].sort((a, b) => a - b);
+  const present = new Set(image.objects.map((object) => object.categoryId));
+  return allCategoryIds.filter((id) => !present.has(id)).sort((a, b) => a - b);
+}
