@@ -9,6 +9,15 @@ export {
   type ReadCocoOptions,
   readCocoInstances,
 } from './coco.js';
+export { COCO_CATEGORIES } from './coco-categories.js';
+export {
+  createDetector,
+  type Detection,
+  type Detector,
+  type DetectorOptions,
+  type RgbImage,
+  readRgb,
+} from './detector.js';
 export { PseudoDataError, type PseudoDataErrorCode } from './errors.js';
 export { type JsonElement, readTopLevelArrayElements } from './json-elements.js';
 export {
@@ -32,4 +41,14 @@ export {
   readPanopticJson,
   readPanopticPng,
 } from './panoptic.js';
+export { type BlurOptions, blurRegions, type DerivedImageOptions, writeDerivedImage } from './privacy.js';
+export {
+  detectPseudoBoxes,
+  type ImageDetections,
+  listImageFiles,
+  type PseudoBoxDataset,
+  type PseudoBoxesOptions,
+  type ScoredAnnotation,
+  writeCocoInstances,
+} from './pseudo-boxes.js';
 export { captionsFromRefs, type RefcocoDataset, type ReferringExpression, readRefcoco } from './refcoco.js';
