@@ -52,3 +52,4 @@ export {
   writeCocoInstances,
 } from './pseudo-boxes.js';
 export { captionsFromRefs, type RefcocoDataset, type ReferringExpression, readRefcoco } from './refcoco.js';
+export { type FrameAnnotations, type VideoObject, type VideoObjectsResult, videoObjects } from './video-objects.js';
