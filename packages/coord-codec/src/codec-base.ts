@@ -52,6 +52,9 @@ export function checkedLocation(location: Location, image: ImageSize, clamp: boo
 
 /** Validates the image of a parse call without throwing: an invalid image yields no locations. */
 export function imageIsValid(image: ImageSize): boolean {
+  const w = image?.width;
+  const h = image?.height;
+  if (w > 0 && h > 0 && w < Number.POSITIVE_INFINITY && h < Number.POSITIVE_INFINITY) return true;
   try {
     validateImageSize(image);
     return true;

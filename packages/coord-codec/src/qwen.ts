@@ -129,20 +129,19 @@ export function createQwenCodec(options: QwenOptions): Codec {
       i = text.indexOf('{', close + 1);
     }
     // Bare pixel tuples outside the objects already read.
-    scanTuples(
-      text,
-      (values, count, start, end) => {
+    scanTuples(text, {
+      visit(values, count, start, end) {
         for (const [a, b] of taken) if (start >= a && start < b) return;
         const found = pixelInterpret(values, count, image, clamp);
         if (found === undefined) return;
         if (isIssue(found)) pushIssue(result, found, text, start, end);
         else result.locations.push({ location: found, start, end, text: text.slice(start, end) });
       },
-      (code, start, end) => {
+      partial(code, start, end) {
         for (const [a, b] of taken) if (start >= a && start < b) return;
         pushIssue(result, issue(code, 'the text ends before this location is complete'), text, start, end);
       },
-    );
+    });
     if (taken.length > 0 && result.locations.length > 1) result.locations.sort((a, b) => a.start - b.start);
     return result;
   };

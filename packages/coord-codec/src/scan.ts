@@ -6,10 +6,13 @@ import type { ParseIssueCode } from './types.js';
 const MAX_VALUES = 64;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
-/** Receives each `;`-separated run of numbers of a closed bracket group. */
-export type TupleVisitor = (values: Float64Array, count: number, start: number, end: number) => void;
-/** Receives a bracket group that never closed but held numbers. */
-export type PartialVisitor = (code: ParseIssueCode, start: number, end: number) => void;
+/** Receives what the scanner finds. One object per codec, reused across calls, so a parse allocates no closures. */
+export interface TupleSink {
+  /** Each `;`-separated run of numbers of a closed bracket group. */
+  visit(values: Float64Array, count: number, start: number, end: number): void;
+  /** A bracket group that never closed but held numbers. */
+  partial(code: ParseIssueCode, start: number, end: number): void;
+}
 
 const values = new Float64Array(MAX_VALUES);
 // Start offset in `values` and text span of each `;`-separated run of the group being read.
@@ -68,7 +71,7 @@ function isSpace(c: number): boolean {
  * Groups holding anything else are not locations and are skipped silently; a group cut off by the end of the
  * text is reported as PARTIAL when it held a number.
  */
-export function scanTuples(text: string, visit: TupleVisitor, partial: PartialVisitor): void {
+export function scanTuples(text: string, sink: TupleSink): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -89,7 +92,7 @@ export function scanTuples(text: string, visit: TupleVisitor, partial: PartialVi
     let done = false;
     while (!done) {
       if (j >= n) {
-        if (count > 0) partial('PARTIAL', open, n);
+        if (count > 0) sink.partial('PARTIAL', open, n);
         i = n;
         done = true;
         break;
@@ -109,8 +112,8 @@ export function scanTuples(text: string, visit: TupleVisitor, partial: PartialVi
           const len = (runFirst[r + 1] as number) - first;
           if (len === 0) continue;
           for (let k = 0; k < len; k++) run[k] = values[first + k] as number;
-          if (single) visit(run, len, open, j + 1);
-          else visit(run, len, runStart[r] as number, runEnd[r] as number);
+          if (single) sink.visit(run, len, open, j + 1);
+          else sink.visit(run, len, runStart[r] as number, runEnd[r] as number);
         }
         i = j + 1;
         done = true;

@@ -10,6 +10,7 @@ import {
   orderIssue,
   pushIssue,
 } from './codec-base.js';
+import { toFixedFast } from './fixed.js';
 import { numberSpans, scanTuples } from './scan.js';
 import type {
   Codec,
@@ -20,6 +21,7 @@ import type {
   IvbOptions,
   Location,
   NfpOptions,
+  ParseIssueCode,
   ParseResult,
   ShikraOptions,
 } from './types.js';
@@ -41,21 +43,31 @@ interface TupleCodecSpec {
 
 function tupleCodec(spec: TupleCodecSpec): Codec {
   const { interpret, write, clamp } = spec;
+  // The scanner's sink, reused by every call: parse is synchronous and never re-entered from inside.
+  const sink = {
+    result: undefined as unknown as ParseResult,
+    text: '',
+    image: undefined as unknown as ImageSize,
+    visit(values: Float64Array, count: number, start: number, end: number) {
+      const found = interpret(values, count, this.image);
+      if (found === undefined) return;
+      if (isIssue(found)) pushIssue(this.result, found, this.text, start, end);
+      else this.result.locations.push({ location: found, start, end, text: this.text.slice(start, end) });
+    },
+    partial(code: ParseIssueCode, start: number, end: number) {
+      pushIssue(this.result, issue(code, 'the text ends before this location is complete'), this.text, start, end);
+    },
+  };
   const parse = (text: string, image: ImageSize): ParseResult => {
     const result: ParseResult = { locations: [], issues: [] };
     if (typeof text !== 'string' || text.length === 0) return result;
     if (!imageIsValid(image)) return invalidImageResult(image);
-    scanTuples(
-      text,
-      (values, count, start, end) => {
-        const found = interpret(values, count, image);
-        if (found === undefined) return;
-        if (isIssue(found)) pushIssue(result, found, text, start, end);
-        else result.locations.push({ location: found, start, end, text: text.slice(start, end) });
-      },
-      (code, start, end) =>
-        pushIssue(result, issue(code, 'the text ends before this location is complete'), text, start, end),
-    );
+    sink.result = result;
+    sink.text = text;
+    sink.image = image;
+    scanTuples(text, sink);
+    sink.result = undefined as unknown as ParseResult;
+    sink.text = '';
     return result;
   };
   const encodeAll = (locations: readonly Location[], image: ImageSize) =>
@@ -117,9 +129,9 @@ export function createNfpCodec(options: NfpOptions): Codec {
   const write = (l: Location, { width: w, height: h }: ImageSize) => {
     if ('box' in l) {
       const b = l.box;
-      return `(${(b[0] / w).toFixed(decimals)}, ${(b[1] / h).toFixed(decimals)}, ${(b[2] / w).toFixed(decimals)}, ${(b[3] / h).toFixed(decimals)})`;
+      return `(${toFixedFast(b[0] / w, decimals)}, ${toFixedFast(b[1] / h, decimals)}, ${toFixedFast(b[2] / w, decimals)}, ${toFixedFast(b[3] / h, decimals)})`;
     }
-    return `(${(l.point[0] / w).toFixed(decimals)}, ${(l.point[1] / h).toFixed(decimals)})`;
+    return `(${toFixedFast(l.point[0] / w, decimals)}, ${toFixedFast(l.point[1] / h, decimals)})`;
   };
   return tupleCodec({
     kind: 'nfp',
@@ -139,8 +151,8 @@ export function createShikraCodec(options: ShikraOptions): Codec {
   const step = 10 ** -decimals;
   const inner = (l: Location, w: number, h: number) =>
     'box' in l
-      ? `${(l.box[0] / w).toFixed(decimals)},${(l.box[1] / h).toFixed(decimals)},${(l.box[2] / w).toFixed(decimals)},${(l.box[3] / h).toFixed(decimals)}`
-      : `${(l.point[0] / w).toFixed(decimals)},${(l.point[1] / h).toFixed(decimals)}`;
+      ? `${toFixedFast(l.box[0] / w, decimals)},${toFixedFast(l.box[1] / h, decimals)},${toFixedFast(l.box[2] / w, decimals)},${toFixedFast(l.box[3] / h, decimals)}`
+      : `${toFixedFast(l.point[0] / w, decimals)},${toFixedFast(l.point[1] / h, decimals)}`;
   return tupleCodec({
     kind: 'shikra',
     name: `Shikra (${decimals} decimals)`,
