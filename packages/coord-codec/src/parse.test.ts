@@ -91,3 +91,12 @@ describe('parseLocations on free text', () => {
     expect(issues.map((i) => i.code)).toEqual(['PARTIAL']);
   });
 });
+
+describe('Shikra-style groups', () => {
+  it('gives each ;-separated box its own span without the surrounding spaces', () => {
+    const text = 'Two dogs [0.100,0.200,0.300,0.400; 0.5,0.5,0.6,0.7 ].';
+    const { locations } = parseLocations(text, 'shikra', { width: 100, height: 100 });
+    expect(locations.map((l) => l.text)).toEqual(['0.100,0.200,0.300,0.400', '0.5,0.5,0.6,0.7']);
+    expect(locations[1]!.location).toEqual({ box: [50, 50, 60, 70] });
+  });
+});

@@ -113,7 +113,14 @@ export function scanTuples(text: string, sink: TupleSink): void {
           if (len === 0) continue;
           for (let k = 0; k < len; k++) run[k] = values[first + k] as number;
           if (single) sink.visit(run, len, open, j + 1);
-          else sink.visit(run, len, runStart[r] as number, runEnd[r] as number);
+          else {
+            // A run's span is its text between separators, without surrounding whitespace.
+            let s = runStart[r] as number;
+            let e = runEnd[r] as number;
+            while (s < e && isSpace(text.charCodeAt(s))) s++;
+            while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+            sink.visit(run, len, s, e);
+          }
         }
         i = j + 1;
         done = true;
