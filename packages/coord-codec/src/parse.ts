@@ -3,7 +3,7 @@ import type { Codec, CodecOptions, ImageSize, Location, ParseResult } from './ty
 
 // Codecs built from options objects are kept per object so a parse loop does not rebuild them.
 const built = new WeakMap<object, Codec>();
-const byKind = new Map<string, Codec>();
+const byKind = new Map<string, Codec>(); // by kind or by JSON of the options
 
 function codecFor(spec: CodecSpec): Codec {
   if (typeof spec === 'string') {
@@ -17,7 +17,13 @@ function codecFor(spec: CodecSpec): Codec {
   if (typeof (spec as Codec).encode === 'function') return spec as Codec;
   let codec = built.get(spec as CodecOptions);
   if (!codec) {
-    codec = toCodec(spec);
+    // Options written inline at each call are new objects every time: share codecs by their content too.
+    const key = JSON.stringify(spec);
+    codec = byKind.get(key);
+    if (!codec) {
+      codec = toCodec(spec);
+      if (byKind.size < 256) byKind.set(key, codec);
+    }
     built.set(spec as CodecOptions, codec);
   }
   return codec;
