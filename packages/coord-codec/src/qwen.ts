@@ -14,11 +14,12 @@ import {
 import { numberSpans, scanTuples } from './scan.js';
 import type { Codec, ImageSize, Location, ParseResult, QwenOptions } from './types.js';
 
-/** Index of the bracket closing the one at `open` (strings and escapes respected), or -1. */
-export function matchClose(text: string, open: number): number {
+/** Index of the bracket closing the one at `open` (strings and escapes respected), or -1 (also past `limit`). */
+export function matchClose(text: string, open: number, limit = text.length): number {
   const stack: number[] = [];
   let inString = false;
-  for (let i = open; i < text.length; i++) {
+  const end = Math.min(text.length, limit);
+  for (let i = open; i < end; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
       if (c === 92 /* \ */) i++;
@@ -97,9 +98,12 @@ export function createQwenCodec(options: QwenOptions): Codec {
     if (typeof text !== 'string' || text.length === 0) return result;
     if (!imageIsValid(image)) return invalidImageResult(image);
     const taken: Array<[number, number]> = [];
+    // Each '{' is matched by its own scan; a budget keeps adversarial text ("{{{{...") from going quadratic.
+    let budget = 64 * text.length + 100_000;
     let i = text.indexOf('{');
-    while (i >= 0) {
-      const close = matchClose(text, i);
+    while (i >= 0 && budget > 0) {
+      const close = matchClose(text, i, i + budget);
+      budget -= (close < 0 ? text.length : close) - i + 1;
       if (close < 0) {
         const rest = text.slice(i);
         if (rest.includes('"bbox_2d"') || rest.includes('"point_2d"')) {

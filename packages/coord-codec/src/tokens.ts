@@ -27,6 +27,8 @@ function floorBin(x: number, size: number, bins: number): number {
 
 interface TokenRun {
   values: number[];
+  /** Where each token starts. */
+  starts: number[];
   start: number;
   end: number;
 }
@@ -38,15 +40,24 @@ function tokenRuns(text: string, re: RegExp): TokenRun[] {
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const value = Number(m[1]);
-    if (current && /^\s*$/.test(text.slice(current.end, m.index))) {
+    if (current && onlySpace(text, current.end, m.index)) {
       current.values.push(value);
+      current.starts.push(m.index);
       current.end = m.index + m[0].length;
     } else {
-      current = { values: [value], start: m.index, end: m.index + m[0].length };
+      current = { values: [value], starts: [m.index], start: m.index, end: m.index + m[0].length };
       runs.push(current);
     }
   }
   return runs;
+}
+
+function onlySpace(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return true;
 }
 
 function tokenCodecBase(
@@ -148,8 +159,8 @@ export function createFlorenceCodec(options: FlorenceOptions): Codec {
           ((v[k + 2] as number) + 0.5) * sx,
           ((v[k + 3] as number) + 0.5) * sy,
         ];
-        const start = n === 4 ? run.start : findNthToken(text, run.start, k, FLORENCE_RE);
-        const end = n === 4 ? run.end : findNthToken(text, run.start, k + 4, FLORENCE_RE, run.end);
+        const start = run.starts[k] as number;
+        const end = k + 4 < n ? (run.starts[k + 4] as number) : run.end;
         const bad2 = ordered(box);
         if (bad2) {
           pushIssue(result, bad2, text, start, end);
@@ -176,22 +187,13 @@ export function createFlorenceCodec(options: FlorenceOptions): Codec {
   };
 }
 
-/** Offset of the k-th token (0-based) matched by `re` from `from`; `fallback` when there are fewer. */
-function findNthToken(text: string, from: number, k: number, re: RegExp, fallback = text.length): number {
-  const local = new RegExp(re.source, 'g');
-  local.lastIndex = from;
-  let m = local.exec(text);
-  for (let i = 0; i < k && m !== null; i++) m = local.exec(text);
-  return m === null ? fallback : m.index;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // PaliGemma: "<loc{y1}><loc{x1}><loc{y2}><loc{x2}> label", several joined by " ; ". big_vision writes
 // round(v * 1023) of the normalised value (clipped to 0..1023) and reads index / 1023 back, so decode(encode(x))
 // is within half of W/1023.
 
 const PALIGEMMA_RE = /<loc(\d{4})>/g;
-const PALIGEMMA_SEG_RE = /^(?:\s*<seg\d{3}>)*/;
+const PALIGEMMA_SEG_RE = /(?:\s*<seg\d{3}>)*/y;
 
 export function createPaligemmaCodec(options: PaligemmaOptions): Codec {
   const scale = 1023;
@@ -228,11 +230,16 @@ export function createPaligemmaCodec(options: PaligemmaOptions): Codec {
       }
       // The label runs from after the tokens (and any <segNNN> mask tokens) to ';', '<' or the end.
       let end = run.end;
-      const segs = PALIGEMMA_SEG_RE.exec(text.slice(end));
+      PALIGEMMA_SEG_RE.lastIndex = end;
+      const segs = PALIGEMMA_SEG_RE.exec(text);
       if (segs) end += segs[0].length;
-      const rest = text.slice(end);
-      const stop = rest.search(/[;<\n]/);
-      const rawLabel = stop < 0 ? rest : rest.slice(0, stop);
+      let stop = end;
+      while (stop < text.length) {
+        const c = text.charCodeAt(stop);
+        if (c === 59 /* ; */ || c === 60 /* < */ || c === 10 /* \n */) break;
+        stop++;
+      }
+      const rawLabel = text.slice(end, stop);
       const label = rawLabel.trim();
       const v = run.values;
       let location: Location;
@@ -281,7 +288,8 @@ export function createPaligemmaCodec(options: PaligemmaOptions): Codec {
 // extension: Kosmos-2 itself writes boxes only).
 
 const KOSMOS_RE = /<patch_index_(\d{4})>/g;
-const KOSMOS_OBJECT_RE = /(?:<phrase>([^<]*)<\/phrase>\s*)?<object>([\s\S]*?)<\/object>/g;
+// The body may not contain another <object>, so an unclosed one cannot make matching quadratic.
+const KOSMOS_OBJECT_RE = /(?:<phrase>([^<]*)<\/phrase>\s*)?<object>((?:(?!<object>)[\s\S])*?)<\/object>/g;
 const KOSMOS_DELIMITER = '</delimiter_of_multi_objects/>';
 
 export function createKosmosCodec(options: KosmosOptions): Codec {
