@@ -13,6 +13,8 @@ import {
   padToSquare,
   resize,
   shortestEdgeSize,
+  smartResize,
+  smartResizeSize,
 } from './index.js';
 
 describe('padToSquare (LLaVA-1.5 expand2square)', () => {
@@ -131,5 +133,33 @@ describe('convert', () => {
       }),
     ).toBe('(22, 44, 67, 89)');
     expect(convert('nothing here', { from: 'ivb', to: 'nfp', image })).toBe('');
+  });
+});
+
+describe('smartResize (Qwen2.5-VL input frame)', () => {
+  it('rounds sides to multiples of 28 with Python rounding (halves to even)', () => {
+    // 70 / 28 = 2.5 rounds to 2 (even), 98 / 28 = 3.5 rounds to 4.
+    expect(smartResizeSize({ width: 98, height: 70 })).toEqual({ width: 112, height: 56 });
+    expect(smartResizeSize({ width: 640, height: 480 })).toEqual({ width: 644, height: 476 });
+  });
+  it('scales down by sqrt(h * w / maxPixels) and up by sqrt(minPixels / (h * w))', () => {
+    // 4000x3000: beta = sqrt(12e6 / 1003520); floor(3000 / beta / 28) * 28 = 840, floor(4000 / beta / 28) * 28 = 1148.
+    expect(smartResizeSize({ width: 4000, height: 3000 })).toEqual({ width: 1148, height: 840 });
+    expect(smartResizeSize({ width: 30, height: 30 })).toEqual({ width: 56, height: 56 });
+    expect(() => smartResizeSize({ width: 10_000, height: 20 })).toThrow(/aspect ratio of at most 200/);
+  });
+  it('is a frame: Qwen pixel boxes map back to the photo', () => {
+    const frame = namedFrame('qwen2.5-vl');
+    const photo = { width: 4000, height: 3000 };
+    expect(frame.plan(photo)).toEqual([
+      { op: 'resize', from: photo, to: { width: 1148, height: 840 }, resample: 'bicubic' },
+    ]);
+    const back = convertDetailed('{"bbox_2d": [287, 210, 574, 420], "label": "cat"}', {
+      from: 'qwen',
+      to: 'nfp',
+      image: photo,
+      fromFrame: smartResize(),
+    });
+    expect(back.locations[0]).toEqual({ box: [1000, 750, 2000, 1500], label: 'cat' });
   });
 });

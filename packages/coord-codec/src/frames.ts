@@ -42,17 +42,23 @@ export interface FrameTransform {
   plan(image: ImageSize): FrameOp[];
 }
 
-/** x' = x * sx + dx, y' = y * sy + dy for the given input image. */
+/**
+ * x' = x * xNum / xDen + dx, y' = y * yNum / yDen + dy for the given input image. Scales are kept as ratios of
+ * sizes so both directions multiply first and divide once: 287 px of a 1148-px frame maps back to exactly 1000
+ * of a 4000-px image.
+ */
 interface Affine {
-  sx: number;
-  sy: number;
+  xNum: number;
+  xDen: number;
+  yNum: number;
+  yDen: number;
   dx: number;
   dy: number;
 }
 
 function mapLocation<L extends Location>(location: L, a: Affine, inverse: boolean): L {
-  const fx = (x: number) => (inverse ? (x - a.dx) / a.sx : x * a.sx + a.dx);
-  const fy = (y: number) => (inverse ? (y - a.dy) / a.sy : y * a.sy + a.dy);
+  const fx = (x: number) => (inverse ? ((x - a.dx) * a.xDen) / a.xNum : (x * a.xNum) / a.xDen + a.dx);
+  const fy = (y: number) => (inverse ? ((y - a.dy) * a.yDen) / a.yNum : (y * a.yNum) / a.yDen + a.dy);
   if ('box' in location) {
     const [x1, y1, x2, y2] = location.box;
     return { ...location, box: [fx(x1), fy(y1), fx(x2), fy(y2)] };
@@ -128,7 +134,7 @@ export function padToSquare(options: PadToSquareOptions = {}): FrameTransform {
     'pad-square',
     (image) => {
       const { left, top } = offsets(image);
-      return { sx: 1, sy: 1, dx: left, dy: top };
+      return { xNum: 1, xDen: 1, yNum: 1, yDen: 1, dx: left, dy: top };
     },
     (image) => {
       const { m } = offsets(image);
@@ -216,10 +222,72 @@ export function resize(target: ResizeTarget, options: ResizeOptions = {}): Frame
     name,
     (image) => {
       const o = out(image);
-      return { sx: o.width / image.width, sy: o.height / image.height, dx: 0, dy: 0 };
+      return { xNum: o.width, xDen: image.width, yNum: o.height, yDen: image.height, dx: 0, dy: 0 };
     },
     out,
     (image, o) => [{ op: 'resize', from: size(image.width, image.height), to: o, resample }],
+  );
+}
+
+export interface SmartResizeOptions {
+  /** Both sides become multiples of this (patch size x merge size), default 28. */
+  factor?: number;
+  /** Default 56 * 56 (transformers' Qwen2-VL image processor). */
+  minPixels?: number;
+  /** Default 28 * 28 * 1280 (transformers' Qwen2-VL image processor). */
+  maxPixels?: number;
+}
+
+/** Python's round(): halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Qwen2-VL / Qwen2.5-VL `smart_resize`: both sides multiples of `factor` (Python round, halves to even, at least
+ * one factor), scaled down by sqrt(h * w / maxPixels) (floor) or up by sqrt(minPixels / (h * w)) (ceil) when the
+ * area is out of bounds. Refuses an aspect ratio above 200 as the reference does.
+ */
+export function smartResizeSize(image: ImageSize, options: SmartResizeOptions = {}): ImageSize {
+  const factor = options.factor ?? 28;
+  const minPixels = options.minPixels ?? 56 * 56;
+  const maxPixels = options.maxPixels ?? 28 * 28 * 1280;
+  const { width, height } = image;
+  if (Math.max(width, height) / Math.min(width, height) > 200) {
+    throw new CodecError(
+      'BAD_INPUT',
+      `smart resize needs an aspect ratio of at most 200, got ${width}x${height} (${Math.max(width, height) / Math.min(width, height)})`,
+    );
+  }
+  let h = Math.max(factor, roundHalfEven(height / factor) * factor);
+  let w = Math.max(factor, roundHalfEven(width / factor) * factor);
+  if (h * w > maxPixels) {
+    const beta = Math.sqrt((height * width) / maxPixels);
+    h = Math.floor(height / beta / factor) * factor;
+    w = Math.floor(width / beta / factor) * factor;
+  } else if (h * w < minPixels) {
+    const beta = Math.sqrt(minPixels / (height * width));
+    h = Math.ceil((height * beta) / factor) * factor;
+    w = Math.ceil((width * beta) / factor) * factor;
+  }
+  return size(w, h);
+}
+
+/** Qwen2.5-VL's input frame: a resize to `smartResizeSize`. Qwen2.5-VL writes pixel coordinates in this frame. */
+export function smartResize(options: SmartResizeOptions = {}): FrameTransform {
+  const factor = positiveInteger('smartResize factor', options.factor ?? 28);
+  const minPixels = positiveInteger('smartResize minPixels', options.minPixels ?? 56 * 56);
+  const maxPixels = positiveInteger('smartResize maxPixels', options.maxPixels ?? 28 * 28 * 1280);
+  const out = (image: ImageSize) => smartResizeSize(image, { factor, minPixels, maxPixels });
+  return affineTransform(
+    `smartResize(factor=${factor})`,
+    (image) => {
+      const o = out(image);
+      return { xNum: o.width, xDen: image.width, yNum: o.height, yDen: image.height, dx: 0, dy: 0 };
+    },
+    out,
+    (image, o) => [{ op: 'resize', from: size(image.width, image.height), to: o, resample: 'bicubic' }],
   );
 }
 
@@ -254,7 +322,7 @@ export function centerCrop(target: number | ImageSize, options: CenterCropOption
     `centerCrop(${cw}x${ch})`,
     (image) => {
       const r = rect(image);
-      return { sx: 1, sy: 1, dx: -r.left, dy: -r.top };
+      return { xNum: 1, xDen: 1, yNum: 1, yDen: 1, dx: -r.left, dy: -r.top };
     },
     () => size(cw, ch),
     (image, o) => [{ op: 'crop', from: size(image.width, image.height), to: o, rect: rect(image), fill: [...fill] }],
@@ -265,7 +333,7 @@ export function centerCrop(target: number | ImageSize, options: CenterCropOption
 export function identity(): FrameTransform {
   return affineTransform(
     'identity',
-    () => ({ sx: 1, sy: 1, dx: 0, dy: 0 }),
+    () => ({ xNum: 1, xDen: 1, yNum: 1, yDen: 1, dx: 0, dy: 0 }),
     (image) => size(image.width, image.height),
     () => [],
   );
@@ -325,7 +393,15 @@ export function llavaFrame(size: number, options: { rounding?: SizeRounding; fil
 }
 
 /** Names the CLI and configuration files use for frames. */
-export const FRAME_NAMES = ['none', 'pad-square', 'clip-224', 'clip-336', 'llava-224', 'llava-336'] as const;
+export const FRAME_NAMES = [
+  'none',
+  'pad-square',
+  'clip-224',
+  'clip-336',
+  'llava-224',
+  'llava-336',
+  'qwen2.5-vl',
+] as const;
 export type FrameName = (typeof FRAME_NAMES)[number];
 
 /** A frame transform from its name (see FRAME_NAMES). */
@@ -343,6 +419,8 @@ export function namedFrame(name: string): FrameTransform {
       return llavaFrame(224);
     case 'llava-336':
       return llavaFrame(336);
+    case 'qwen2.5-vl':
+      return smartResize();
     default:
       throw new CodecError(
         'BAD_INPUT',

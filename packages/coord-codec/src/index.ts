@@ -21,7 +21,10 @@ export {
   type Rgb,
   resize,
   type SizeRounding,
+  type SmartResizeOptions,
   shortestEdgeSize,
+  smartResize,
+  smartResizeSize,
 } from './frames.js';
 export { decodeLocations, parseLocations } from './parse.js';
 export {
