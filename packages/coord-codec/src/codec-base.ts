@@ -36,14 +36,27 @@ export function checkedLocation(location: Location, image: ImageSize, clamp: boo
         const y1 = b[1] as number;
         const x2 = b[2] as number;
         const y2 = b[3] as number;
-        if (x1 >= 0 && x1 <= x2 && x2 <= w && y1 >= 0 && y1 <= y2 && y2 <= h) return location;
+        if (
+          typeof x1 === 'number' &&
+          typeof y1 === 'number' &&
+          typeof x2 === 'number' &&
+          typeof y2 === 'number' &&
+          x1 >= 0 &&
+          x1 <= x2 &&
+          x2 <= w &&
+          y1 >= 0 &&
+          y1 <= y2 &&
+          y2 <= h
+        ) {
+          return location;
+        }
       }
     } else {
       const p = (location as { point?: number[] }).point;
       if (p !== undefined && p.length === 2) {
         const x = p[0] as number;
         const y = p[1] as number;
-        if (x >= 0 && x <= w && y >= 0 && y <= h) return location;
+        if (typeof x === 'number' && typeof y === 'number' && x >= 0 && x <= w && y >= 0 && y <= h) return location;
       }
     }
   }

@@ -191,3 +191,17 @@ describe('validation', () => {
     expect(() => createCodec({ kind: 'yolo' } as never)).toThrow(expect.objectContaining({ code: 'UNKNOWN_CODEC' }));
   });
 });
+
+describe('validation of untyped input (JSON data at a boundary)', () => {
+  it('refuses numbers written as strings and malformed locations', () => {
+    const ivb = createCodec('ivb');
+    expect(() => ivb.encode({ box: ['10', '120', '30', '145'] } as never, image)).toThrow(
+      /box x1 must be a finite number, got "10"/,
+    );
+    expect(() => ivb.encode({ box: [1, 2, 3] } as never, image)).toThrow(
+      /must be \{ box: \[x1, y1, x2, y2\] \} or \{ point: \[x, y\] \}/,
+    );
+    expect(() => ivb.encode(null as never, image)).toThrow(CodecError);
+    expect(() => ivb.encode(cat, null as never)).toThrow(/image must be \{ width, height \}, got null/);
+  });
+});
