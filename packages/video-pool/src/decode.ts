@@ -1,0 +1,426 @@
+import { VideoPoolError } from './errors.js';
+import { checkReadableFile, fileUrl, type ProbeOptions, probeVideo, type VideoInfo } from './probe.js';
+import { abortedError, type FfmpegBinaries, ffmpegBinary, runProcess, stderrTail } from './process.js';
+import { evenlySpacedTimestamps, frameIndexAt, LOCVLM_VID_FRAMES, videoChatGptFrameIndices } from './sampling.js';
+
+/** One decoded frame: packed RGB, 3 bytes per pixel, rows top to bottom (sharp's `raw` input layout). */
+export interface VideoFrame {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 3;
+  /** Index of the frame in the stream (decode order from 0, as decord and ffmpeg's `n` count). */
+  frameIndex: number;
+  /** Nominal time of the frame, frameIndex / frameRate, in seconds from the start of the stream. */
+  timestamp: number;
+}
+
+/** How frames are chosen when no explicit indices or timestamps are given. */
+export type FrameSampling = 'video-chatgpt' | 'evenly-spaced';
+
+/** ffmpeg's swscale algorithms for resizing. */
+export type ScaleAlgorithm = 'bicubic' | 'bilinear' | 'fast_bilinear' | 'neighbor' | 'area' | 'lanczos';
+
+export interface ExtractFramesOptions extends FfmpegBinaries {
+  /** Frames to sample (default 8, the paper's LocVLM-Vid-B+). */
+  count?: number;
+  /**
+   * 'video-chatgpt' (default): Video-ChatGPT's indices, min(count, frames) of them (a short video gives fewer).
+   * 'evenly-spaced': frames at the centres of `count` equal slices of the duration (always `count` frames).
+   */
+  sampling?: FrameSampling;
+  /** Decode exactly these frame indices (in this order; repeats allowed) instead of sampling. */
+  frameIndices?: readonly number[];
+  /** Decode the frames shown at these times (seconds) instead of sampling. */
+  timestamps?: readonly number[];
+  /**
+   * Output size. Both sides: stretched to exactly that (Video-ChatGPT resizes to 224 x 224 this way). One side:
+   * the other follows the aspect ratio. Omitted: the video's own size.
+   */
+  size?: { width?: number; height?: number };
+  /** Resize algorithm (default 'bicubic', ffmpeg's default). */
+  scaleAlgorithm?: ScaleAlgorithm;
+  /**
+   * 'seek': one short ffmpeg run per frame that jumps to the nearest keyframe before it (-ss before -i), so 8
+   * frames of a 2-hour video decode a few hundred frames, not the whole stream. 'scan': one ffmpeg run that
+   * decodes the stream from the start up to the last wanted frame and keeps the wanted ones (better when frames
+   * are dense). 'auto' (default): scan when the video has at most 64 frames per wanted frame, else seek.
+   */
+  strategy?: 'auto' | 'seek' | 'scan';
+  /** ffmpeg processes at once when seeking (default 2). */
+  concurrency?: number;
+  /** Use this probe result instead of running ffprobe again. */
+  info?: VideoInfo;
+  /** Passed to probeVideo when probing. */
+  countFrames?: ProbeOptions['countFrames'];
+  signal?: AbortSignal;
+  /** Called after each decoded frame. */
+  onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+export interface ExtractedFrames {
+  info: VideoInfo;
+  /** One frame per requested index or timestamp, in request order. */
+  frames: VideoFrame[];
+}
+
+const SCAN_WHEN_FRAMES_PER_WANTED_AT_MOST = 64;
+
+function checkPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new VideoPoolError('BAD_INPUT', `${name} must be an integer >= 1, got ${value}`);
+  }
+}
+
+/** The frame indices that `extractFrames` would decode for these options (no decoding). */
+export function chooseFrameIndices(info: VideoInfo, options: ExtractFramesOptions = {}): number[] {
+  const { frameCount, frameRate, file } = info;
+  if (options.frameIndices && options.timestamps) {
+    throw new VideoPoolError('BAD_INPUT', 'give either frameIndices or timestamps, not both');
+  }
+  if (options.frameIndices) {
+    for (const index of options.frameIndices) {
+      if (!Number.isInteger(index) || index < 0 || index >= frameCount) {
+        throw new VideoPoolError(
+          'BAD_INPUT',
+          `frame index ${index} is outside ${file}, which has ${frameCount} frames (${info.frameCountSource})`,
+          { file },
+        );
+      }
+    }
+    return [...options.frameIndices];
+  }
+  if (options.timestamps) {
+    return options.timestamps.map((seconds) => {
+      if (!(seconds >= 0 && seconds <= info.durationSeconds)) {
+        throw new VideoPoolError(
+          'BAD_INPUT',
+          `timestamp ${seconds} s is outside ${file}, which lasts ${info.durationSeconds} s`,
+          { file },
+        );
+      }
+      return frameIndexAt(seconds, frameRate, frameCount);
+    });
+  }
+  const count = options.count ?? LOCVLM_VID_FRAMES;
+  checkPositiveInteger('count', count);
+  const sampling = options.sampling ?? 'video-chatgpt';
+  if (sampling === 'video-chatgpt') return videoChatGptFrameIndices(frameCount, count);
+  if (sampling === 'evenly-spaced') {
+    return evenlySpacedTimestamps(info.durationSeconds, count).map((t) => frameIndexAt(t, frameRate, frameCount));
+  }
+  throw new VideoPoolError('BAD_INPUT', `sampling must be 'video-chatgpt' or 'evenly-spaced', got '${sampling}'`);
+}
+
+/** Output frame size for the requested `size` (see ExtractFramesOptions.size). */
+export function outputSize(info: VideoInfo, size: ExtractFramesOptions['size']): { width: number; height: number } {
+  const width = size?.width;
+  const height = size?.height;
+  if (width !== undefined) checkPositiveInteger('size.width', width);
+  if (height !== undefined) checkPositiveInteger('size.height', height);
+  if (width !== undefined && height !== undefined) return { width, height };
+  if (width !== undefined) return { width, height: Math.max(1, Math.round((width * info.height) / info.width)) };
+  if (height !== undefined) return { width: Math.max(1, Math.round((height * info.width) / info.height)), height };
+  return { width: info.width, height: info.height };
+}
+
+const SCALE_ALGORITHMS: readonly ScaleAlgorithm[] = [
+  'bicubic',
+  'bilinear',
+  'fast_bilinear',
+  'neighbor',
+  'area',
+  'lanczos',
+];
+
+/**
+ * Decode sampled frames of a video with ffmpeg, as packed RGB at a chosen size, straight from ffmpeg's stdout
+ * into memory (no temporary files). By default 8 frames at Video-ChatGPT's indices, at the video's own size.
+ *
+ * Errors (VideoPoolError): FILE_NOT_FOUND, NOT_A_VIDEO, DECODE_FAILED (corrupt or truncated stream, fewer frames
+ * than the container claims), FFMPEG_NOT_FOUND, BAD_INPUT, ABORTED. Every ffmpeg process is killed on error or
+ * abort.
+ */
+export async function extractFrames(file: string, options: ExtractFramesOptions = {}): Promise<ExtractedFrames> {
+  const userSignal = options.signal;
+  if (userSignal?.aborted) throw abortedError(file, userSignal.reason);
+  const scaleAlgorithm = options.scaleAlgorithm ?? 'bicubic';
+  if (!SCALE_ALGORITHMS.includes(scaleAlgorithm)) {
+    throw new VideoPoolError(
+      'BAD_INPUT',
+      `scaleAlgorithm must be one of ${SCALE_ALGORITHMS.join(', ')}, got '${scaleAlgorithm}'`,
+    );
+  }
+  const concurrency = options.concurrency ?? 2;
+  checkPositiveInteger('concurrency', concurrency);
+  const strategyOption = options.strategy ?? 'auto';
+  if (!['auto', 'seek', 'scan'].includes(strategyOption)) {
+    throw new VideoPoolError('BAD_INPUT', `strategy must be 'auto', 'seek' or 'scan', got '${strategyOption}'`);
+  }
+
+  let info: VideoInfo;
+  if (options.info) {
+    await checkReadableFile(file);
+    info = options.info;
+  } else {
+    info = await probeVideo(file, {
+      ...binaries(options),
+      ...(options.countFrames === undefined ? {} : { countFrames: options.countFrames }),
+      ...(userSignal ? { signal: userSignal } : {}),
+    });
+  }
+  const requested = chooseFrameIndices(info, options);
+  const { width, height } = outputSize(info, options.size);
+  if (requested.length === 0) return { info, frames: [] };
+
+  const unique = [...new Set(requested)].sort((a, b) => a - b);
+  const strategy =
+    strategyOption === 'auto'
+      ? info.frameCount <= unique.length * SCAN_WHEN_FRAMES_PER_WANTED_AT_MOST
+        ? 'scan'
+        : 'seek'
+      : strategyOption;
+
+  // One controller for every ffmpeg process of this call: the caller's abort or our first failure kills them all.
+  const controller = new AbortController();
+  const forwardAbort = () => controller.abort(userSignal?.reason);
+  userSignal?.addEventListener('abort', forwardAbort, { once: true });
+  const job: DecodeJob = {
+    file,
+    info,
+    width,
+    height,
+    filter: `scale=${width}:${height}:flags=${scaleAlgorithm}`,
+    ffmpeg: ffmpegBinary(options),
+    signal: controller.signal,
+    total: unique.length,
+    done: 0,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
+  let decoded: Map<number, Uint8Array>;
+  try {
+    decoded =
+      strategy === 'scan'
+        ? await decodeByScan(job, unique)
+        : await decodeBySeeking(job, unique, concurrency, controller);
+  } catch (error) {
+    controller.abort();
+    // The caller's own abort wins over whatever a killed process reported.
+    if (userSignal?.aborted) throw abortedError(file, userSignal.reason);
+    throw error;
+  } finally {
+    userSignal?.removeEventListener('abort', forwardAbort);
+  }
+
+  const seen = new Set<number>();
+  const frames = requested.map((frameIndex): VideoFrame => {
+    const pixels = decoded.get(frameIndex)!;
+    // A repeated index gets its own copy, so callers can modify frames independently.
+    const data = seen.has(frameIndex) ? pixels.slice() : pixels;
+    seen.add(frameIndex);
+    return { data, width, height, channels: 3, frameIndex, timestamp: frameIndex / info.frameRate };
+  });
+  return { info, frames };
+}
+
+function binaries(options: FfmpegBinaries): FfmpegBinaries {
+  return {
+    ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+    ...(options.ffprobePath ? { ffprobePath: options.ffprobePath } : {}),
+  };
+}
+
+interface DecodeJob {
+  file: string;
+  info: VideoInfo;
+  width: number;
+  height: number;
+  filter: string;
+  ffmpeg: string;
+  signal: AbortSignal;
+  total: number;
+  done: number;
+  onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+const COMMON_INPUT_ARGS = ['-hide_banner', '-nostdin', '-v', 'error'];
+
+function outputArgs(frames: number): string[] {
+  return [
+    '-map',
+    '0:V:0',
+    '-an',
+    '-sn',
+    '-dn',
+    '-frames:v',
+    String(frames),
+    '-fps_mode',
+    'passthrough',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
+}
+
+function missingFramesError(job: DecodeJob, missing: number[], detail: string): VideoPoolError {
+  const list = missing.length > 8 ? `${missing.slice(0, 8).join(', ')}, ...` : missing.join(', ');
+  return new VideoPoolError(
+    'DECODE_FAILED',
+    `ffmpeg could not decode frame${missing.length === 1 ? '' : 's'} ${list} of ${job.file} ` +
+      `(${job.info.frameCount} frames according to ${job.info.frameCountSource}; the file may be corrupt or truncated)${detail}`,
+    { file: job.file },
+  );
+}
+
+/**
+ * How far before the target frame each seek attempt starts, in seconds. A seek (-ss before -i) only moves the
+ * demuxer near the target: some containers (MPEG-TS for one) land past the keyframe the target needs, so the first
+ * frame decoded is later than the target. Each attempt checks the time of the frame it got and, if that overshot,
+ * the next one starts earlier and decodes forward to the target.
+ */
+const SEEK_PREROLLS_SECONDS = [0, 5, 30, 120];
+
+/**
+ * ffmpeg arguments that start decoding `preroll` seconds before `target` (seconds from the stream start) and
+ * output the first frame whose time is >= target. Timestamps are kept as in the file (-copyts) so that the frame
+ * time printed by `showinfo` can be checked against the target.
+ */
+function seekArgs(job: DecodeJob, target: number, preroll: number): string[] {
+  const inputSeek = Math.max(0, target - preroll);
+  const absoluteTarget = job.info.startTime + target;
+  return [
+    // showinfo logs at the info level.
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-v',
+    'info',
+    ...(inputSeek > 0 ? ['-ss', inputSeek.toFixed(6), '-noaccurate_seek'] : []),
+    '-copyts',
+    '-i',
+    fileUrl(job.file),
+    '-vf',
+    `select='gte(t,${absoluteTarget.toFixed(6)})',showinfo,${job.filter}`,
+    ...outputArgs(1),
+  ];
+}
+
+/** The first `showinfo` frame time in ffmpeg's log, or undefined. */
+export function firstShowinfoTime(stderr: string): number | undefined {
+  const match = /Parsed_showinfo[^\n]*?\spts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/.exec(stderr);
+  return match ? Number(match[1]) : undefined;
+}
+
+async function decodeOneBySeeking(job: DecodeJob, index: number): Promise<Uint8Array> {
+  const frameBytes = job.width * job.height * 3;
+  const { frameRate, startTime } = job.info;
+  // Half a frame before the frame's nominal time, so timestamp rounding never lands on the frame after it.
+  const target = (index - 0.5) / frameRate;
+  let lastDetail = '';
+  let fallback: Uint8Array | undefined;
+  const tried = new Set<number>();
+  for (const preroll of SEEK_PREROLLS_SECONDS) {
+    const inputSeek = Math.max(0, target - preroll);
+    if (tried.has(inputSeek)) continue;
+    tried.add(inputSeek);
+    const result = await runProcess(job.ffmpeg, seekArgs(job, target, preroll), {
+      file: job.file,
+      signal: job.signal,
+      outputBytes: frameBytes,
+      stderrKeep: 65536,
+    });
+    if (result.exitCode === 0 && result.stdoutBytes >= frameBytes) {
+      const time = firstShowinfoTime(result.stderr);
+      // Accept a frame less than one frame interval after the target, or anything decoded from the very start.
+      if (inputSeek === 0 || (time !== undefined && time < startTime + target + 1 / frameRate)) return result.stdout;
+      fallback = result.stdout;
+      lastDetail = `; the nearest frame found is at ${time} s`;
+    } else {
+      lastDetail =
+        `; ffmpeg exit code ${result.exitCode ?? result.exitSignal}, ${result.stdoutBytes} of ${frameBytes} bytes` +
+        stderrTail(errorLines(result.stderr));
+    }
+  }
+  // Every attempt overshot by more than a frame: the stream has a gap there (variable frame rate); keep the
+  // frame decoded from the earliest start.
+  if (fallback) return fallback;
+  throw missingFramesError(job, [index], lastDetail);
+}
+
+/** ffmpeg's log without the informational lines that -v info adds (stream mapping, showinfo). */
+function errorLines(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !/Parsed_showinfo|^\s*(Input|Output|Stream|Duration|Metadata|Press|\w+\s*:)/.test(line))
+    .join('\n');
+}
+
+async function decodeBySeeking(
+  job: DecodeJob,
+  indices: number[],
+  concurrency: number,
+  controller: AbortController,
+): Promise<Map<number, Uint8Array>> {
+  const out = new Map<number, Uint8Array>();
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < indices.length) {
+      const index = indices[next++]!;
+      try {
+        out.set(index, await decodeOneBySeeking(job, index));
+        job.done++;
+        job.onProgress?.({ done: job.done, total: job.total });
+      } catch (error) {
+        if (failure === undefined) {
+          failure = error;
+          controller.abort();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, indices.length) }, worker));
+  if (failure !== undefined) throw failure;
+  return out;
+}
+
+async function decodeByScan(job: DecodeJob, indices: number[]): Promise<Map<number, Uint8Array>> {
+  const frameBytes = job.width * job.height * 3;
+  const selectExpression = indices.map((index) => `eq(n,${index})`).join('+');
+  const args = [
+    ...COMMON_INPUT_ARGS,
+    '-i',
+    fileUrl(job.file),
+    '-vf',
+    `select='${selectExpression}',${job.filter}`,
+    ...outputArgs(indices.length),
+  ];
+  const result = await runProcess(job.ffmpeg, args, {
+    file: job.file,
+    signal: job.signal,
+    outputBytes: frameBytes * indices.length,
+    onBytes: (total) => {
+      const complete = Math.min(Math.floor(total / frameBytes), indices.length);
+      while (job.done < complete) {
+        job.done++;
+        job.onProgress?.({ done: job.done, total: job.total });
+      }
+    },
+  });
+  const complete = Math.floor(Math.min(result.stdoutBytes, frameBytes * indices.length) / frameBytes);
+  if (result.exitCode !== 0 || complete < indices.length) {
+    throw missingFramesError(
+      job,
+      indices.slice(complete),
+      `; ffmpeg exit code ${result.exitCode ?? result.exitSignal}${stderrTail(result.stderr)}`,
+    );
+  }
+  const out = new Map<number, Uint8Array>();
+  // Views into the one buffer ffmpeg's output was read into.
+  for (const [i, index] of indices.entries()) {
+    out.set(index, result.stdout.subarray(i * frameBytes, (i + 1) * frameBytes));
+  }
+  return out;
+}
