@@ -378,7 +378,11 @@ function stageStrided(
     const target = r * dim;
     if (source.kind === 'half') {
       const { data, table } = source;
-      for (let d = 0; d < dim; d++) input[target + d] = table[data[start + d * dimStride]!]!;
+      if (dimStride === 1) {
+        for (let d = 0; d < dim; d++) input[target + d] = table[data[start + d]!]!;
+      } else {
+        for (let d = 0; d < dim; d++) input[target + d] = table[data[start + d * dimStride]!]!;
+      }
     } else {
       const data = source.data;
       for (let d = 0; d < dim; d++) input[target + d] = data[start + d * dimStride]!;
