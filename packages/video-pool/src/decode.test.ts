@@ -120,7 +120,8 @@ describe('probeVideo', () => {
 });
 
 describe('extractFrames', () => {
-  const indices = [0, 1, 2, 3, 11, 12, 13, 25, 37, 50, 58, 59];
+  // First frames, both sides of a keyframe (every 12 frames), the last frames.
+  const indices = [0, 2, 11, 13, 37, 50, 59];
 
   for (const strategy of ['seek', 'scan'] as const) {
     for (const name of ['ramp.mp4', 'ramp.ts']) {
@@ -130,7 +131,7 @@ describe('extractFrames', () => {
         expect(frames.map((f) => rampFrame(f.data))).toEqual(indices);
         expect(frames[0]).toMatchObject({ width: 64, height: 48, channels: 3 });
         expect(frames[0]!.data).toHaveLength(64 * 48 * 3);
-        expect(frames[4]!.timestamp).toBeCloseTo(11 / info.frameRate, 9);
+        expect(frames[2]!.timestamp).toBeCloseTo(11 / info.frameRate, 9);
       }, 60_000);
     }
   }

@@ -308,7 +308,7 @@ function seekArgs(job: DecodeJob, target: number, preroll: number): string[] {
 }
 
 /** The first `showinfo` frame time in ffmpeg's log, or undefined. */
-export function firstShowinfoTime(stderr: string): number | undefined {
+function firstShowinfoTime(stderr: string): number | undefined {
   const match = /Parsed_showinfo[^\n]*?\spts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/.exec(stderr);
   return match ? Number(match[1]) : undefined;
 }

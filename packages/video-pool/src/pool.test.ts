@@ -129,6 +129,21 @@ describe('poolSpatioTemporal (hand-computed)', () => {
     expect(rows(poolSpatioTemporal({ data: new Float64Array(HAND), dims: [2, 3, 2] }).data, 2)).toEqual(expected);
   });
 
+  it('widens every half-float bit pattern exactly (subnormals, infinities, NaN) on the SIMD path', () => {
+    const bits = new Uint16Array(65536).map((_, i) => i);
+    const expected = fromFloat16Bits(bits);
+    // One frame of one patch: both tokens are the values themselves.
+    const pooled = poolSpatioTemporal({ data: bits, dims: [1, 1, 65536] });
+    for (let i = 0; i < 65536; i++) {
+      const want = expected[i]!;
+      for (const got of [pooled.data[i]!, pooled.data[65536 + i]!]) {
+        if (Number.isNaN(want) ? !Number.isNaN(got) : got !== want) {
+          throw new Error(`half 0x${i.toString(16)}: got ${got}, expected ${want}`);
+        }
+      }
+    }
+  });
+
   it('writes into a given buffer, clearing stale padding rows', () => {
     const out = new Float32Array(6 * 2 + 3).fill(-1);
     const pooled = poolSpatioTemporal({ data: HAND, dims: [2, 3, 2] }, { padTemporalTo: 3, out });

@@ -142,6 +142,7 @@ function toSource(data: FeatureArray, where: string): Source {
 interface PoolKernels {
   add_rows(input: number, rows: number, dim: number, patchSum: number, frameSum: number): void;
   fold_into_f64(source: number, target: number, count: number): void;
+  halves_to_f32(source: number, target: number, count: number): void;
 }
 
 // The few WebAssembly JS API members used here (the project's TypeScript lib settings carry no WebAssembly types).
@@ -199,11 +200,13 @@ export class SpatioTemporalPooler {
   readonly #frameSumPtr: number;
   readonly #frameTotalPtr: number;
   readonly #inputPtr: number;
+  readonly #halfPtr: number;
   readonly #patchValues: number;
   readonly #frameValues: number;
   readonly #patchTotal: Float64Array;
   readonly #frameTotal: Float64Array;
   readonly #input: Float32Array;
+  readonly #halfInput: Uint16Array;
   readonly #frameMeans: Float64Array[] = [];
   #frames = 0;
   #unfoldedFrames = 0;
@@ -231,7 +234,10 @@ export class SpatioTemporalPooler {
     this.#frameSumPtr = this.#patchTotalPtr + this.#patchValues * 8;
     this.#frameTotalPtr = this.#frameSumPtr + this.#frameValues * 4;
     this.#inputPtr = this.#frameTotalPtr + this.#frameValues * 8;
-    const bytes = this.#inputPtr + roundUp(this.#chunkRows * dim * 4, 16);
+    // halves_to_f32 works four values at a time: both staging areas hold a multiple of 4 values.
+    const stagedValues = roundUp(this.#chunkRows * dim, 4);
+    this.#halfPtr = this.#inputPtr + stagedValues * 4;
+    const bytes = this.#halfPtr + stagedValues * 2;
     if (bytes > 2 ** 31) {
       throw new VideoPoolError(
         'BAD_INPUT',
@@ -244,6 +250,7 @@ export class SpatioTemporalPooler {
     this.#patchTotal = new Float64Array(memory.buffer, this.#patchTotalPtr, patches * dim);
     this.#frameTotal = new Float64Array(memory.buffer, this.#frameTotalPtr, dim);
     this.#input = new Float32Array(memory.buffer, this.#inputPtr, this.#chunkRows * dim);
+    this.#halfInput = new Uint16Array(memory.buffer, this.#halfPtr, this.#chunkRows * dim);
   }
 
   /** Frames added so far. */
@@ -304,13 +311,15 @@ export class SpatioTemporalPooler {
     for (let first = 0; first < patches; first += this.#chunkRows) {
       const rows = Math.min(this.#chunkRows, patches - first);
       const base = offset + first * patchStride;
-      if (source.kind === 'f32' && dimStride === 1 && patchStride === dim) {
-        input.set(source.data.subarray(base, base + rows * dim));
-      } else if (source.kind === 'f32' && dimStride === 1) {
-        for (let r = 0; r < rows; r++) {
-          const start = base + r * patchStride;
-          input.set(source.data.subarray(start, start + dim), r * dim);
-        }
+      if (source.kind === 'f32' && dimStride === 1) {
+        if (patchStride === dim) input.set(source.data.subarray(base, base + rows * dim));
+        else for (let r = 0; r < rows; r++) input.set(rowOf(source.data, base + r * patchStride, dim), r * dim);
+      } else if (source.kind === 'half' && dimStride === 1) {
+        // Half floats: copy the bits in, widen them with SIMD.
+        const halves = this.#halfInput;
+        if (patchStride === dim) halves.set(source.data.subarray(base, base + rows * dim));
+        else for (let r = 0; r < rows; r++) halves.set(rowOf(source.data, base + r * patchStride, dim), r * dim);
+        kernels.halves_to_f32(this.#halfPtr, this.#inputPtr, roundUp(rows * dim, 4));
       } else {
         stageStrided(source, input, base, rows, dim, patchStride, dimStride);
       }
@@ -363,6 +372,10 @@ export class SpatioTemporalPooler {
   }
 }
 
+function rowOf<T extends Float32Array | Uint16Array>(data: T, start: number, dim: number): T {
+  return data.subarray(start, start + dim) as T;
+}
+
 /** Copy `rows` strided rows (any dtype) into the float32 staging area. */
 function stageStrided(
   source: Source,
@@ -378,11 +391,7 @@ function stageStrided(
     const target = r * dim;
     if (source.kind === 'half') {
       const { data, table } = source;
-      if (dimStride === 1) {
-        for (let d = 0; d < dim; d++) input[target + d] = table[data[start + d]!]!;
-      } else {
-        for (let d = 0; d < dim; d++) input[target + d] = table[data[start + d * dimStride]!]!;
-      }
+      for (let d = 0; d < dim; d++) input[target + d] = table[data[start + d * dimStride]!]!;
     } else {
       const data = source.data;
       for (let d = 0; d < dim; d++) input[target + d] = data[start + d * dimStride]!;

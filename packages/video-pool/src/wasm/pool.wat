@@ -68,4 +68,33 @@
         (local.set $source (i32.add (local.get $source) (i32.const 16)))
         (local.set $target (i32.add (local.get $target) (i32.const 32)))
         (br $each))))
+
+;; Widens `count` IEEE half floats (u16 bits at `source`) to float32 at `target`, four at a time; `count` is a
+  ;; multiple of 4 (the caller pads). Exact for every value: the magnitude bits shifted into float32 position and
+  ;; multiplied by 2^112 rebias normal and subnormal halves alike; infinities and NaNs get the float32 exponent.
+  (func (export "halves_to_f32") (param $source i32) (param $target i32) (param $count i32)
+    (local $end i32) (local $h v128) (local $magnitude v128) (local $shifted v128) (local $value v128)
+    (local.set $end (i32.add (local.get $source) (i32.shl (local.get $count) (i32.const 1))))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $source) (local.get $end)))
+        ;; four halves, zero-extended to one per i32 lane
+        (local.set $h (v128.load64_zero (local.get $source)))
+        (local.set $h (i32x4.extend_low_i16x8_u (local.get $h)))
+        (local.set $magnitude (v128.and (local.get $h) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)))
+        (local.set $shifted (i32x4.shl (local.get $magnitude) (i32.const 13)))
+        ;; 2^112 = float32 bits 0x77800000
+        (local.set $value (f32x4.mul (local.get $shifted) (v128.const i32x4 0x77800000 0x77800000 0x77800000 0x77800000)))
+        ;; exponent 31 (infinity, NaN): float32 exponent 255, mantissa kept
+        (local.set $value
+          (v128.bitselect
+            (v128.or (local.get $shifted) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+            (local.get $value)
+            (i32x4.ge_u (local.get $magnitude) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00))))
+        (v128.store (local.get $target)
+          (v128.or (local.get $value)
+            (i32x4.shl (v128.and (local.get $h) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))
+        (local.set $source (i32.add (local.get $source) (i32.const 8)))
+        (local.set $target (i32.add (local.get $target) (i32.const 16)))
+        (br $each))))
 )
