@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExtractFramesOptions, extractFrames } from './decode.js';
+import { type ExtractFramesOptions, extractFrames, frameNumberExpression } from './decode.js';
 import { type VideoPoolError, VideoPoolError as VideoPoolErrorClass } from './errors.js';
 import { parseProbeOutput, probeVideo } from './probe.js';
 
@@ -50,6 +50,17 @@ beforeAll(async () => {
     ffmpeg('-f', 'lavfi', '-i', 'testsrc=s=96x54:r=25:d=2', '-c:v', 'mpeg4', '-q:v', '3', file('testsrc.mkv')),
     ffmpeg('-f', 'lavfi', '-i', 'testsrc=s=32x24:r=5:d=1', '-c:v', 'libx264', '-preset', 'ultrafast', file('five.mp4')),
     ffmpeg('-f', 'lavfi', '-i', 'sine=d=0.5', file('audio.m4a')),
+    ffmpeg(
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=s=320x240:r=25:d=30',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      file('long.mp4'),
+    ),
   ]);
   const mp4 = readFileSync(file('ramp.mp4'));
   writeFileSync(file('truncated.mp4'), mp4.subarray(0, Math.floor(mp4.length / 2)));
@@ -119,6 +130,18 @@ describe('probeVideo', () => {
   });
 });
 
+describe('frameNumberExpression', () => {
+  it('merges runs and nests the search so the expression stays shallow', () => {
+    expect(frameNumberExpression([5])).toBe('eq(n,5)');
+    expect(frameNumberExpression([1, 2, 3, 7])).toBe('if(lt(n,7),between(n,1,3),eq(n,7))');
+    expect(frameNumberExpression([0, 2, 4, 6])).toBe(
+      'if(lt(n,4),if(lt(n,2),eq(n,0),eq(n,2)),if(lt(n,6),eq(n,4),eq(n,6)))',
+    );
+    const deep = frameNumberExpression(Array.from({ length: 1000 }, (_, i) => i * 2));
+    expect(deep.match(/if\(/g)).toHaveLength(999);
+  });
+});
+
 describe('extractFrames', () => {
   // First frames, both sides of a keyframe (every 12 frames), the last frames.
   const indices = [0, 2, 11, 13, 37, 50, 59];
@@ -135,6 +158,17 @@ describe('extractFrames', () => {
       }, 60_000);
     }
   }
+
+  it('scans many frames at once (every frame; every third frame of 750)', async () => {
+    const all = Array.from({ length: 60 }, (_, i) => i);
+    const { frames } = await extractFrames(file('ramp.mp4'), { frameIndices: all, strategy: 'scan' });
+    expect(frames.map((f) => rampFrame(f.data))).toEqual(all);
+    const sparse = Array.from({ length: 250 }, (_, i) => i * 3);
+    const long = await extractFrames(file('long.mp4'), { frameIndices: sparse, strategy: 'scan', size: { width: 16 } });
+    expect(long.frames).toHaveLength(250);
+    // testsrc draws the time, so frames one second apart differ.
+    expect(long.frames[0]!.data).not.toEqual(long.frames[25]!.data);
+  }, 60_000);
 
   it("samples 8 frames at Video-ChatGPT's indices by default, in request order with repeats", async () => {
     const { frames } = await extractFrames(file('ramp.mp4'));
@@ -230,22 +264,31 @@ describe('extractFrames', () => {
   }, 60_000);
 
   it('aborts: rejects with ABORTED and leaves no ffmpeg running', async () => {
-    const controller = new AbortController();
-    const pending = extractFrames(file('ramp.ts'), {
-      strategy: 'seek',
-      concurrency: 1,
-      frameIndices: Array.from({ length: 60 }, (_, i) => i),
-      signal: controller.signal,
-      onProgress: ({ done }) => {
-        if (done === 2) controller.abort(new Error('enough'));
-      },
-    });
-    await expectVideoPoolError(pending, 'ABORTED', /ramp\.ts was aborted/);
-    // No process still has this test's folder on its command line.
-    const still = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes(dir) && line.includes('ffmpeg'));
-    expect(still).toEqual([]);
+    const ffmpegRunningHere = () =>
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes(dir) && line.includes('ffmpeg'));
+    // Mid-process: scanning all 750 frames of a 30 s video, aborted after the second frame arrives.
+    for (const strategy of ['scan', 'seek'] as const) {
+      const controller = new AbortController();
+      let runningAtAbort: string[] = [];
+      const pending = extractFrames(file('long.mp4'), {
+        strategy,
+        concurrency: 1,
+        frameIndices: Array.from({ length: 750 }, (_, i) => i),
+        signal: controller.signal,
+        onProgress: ({ done }) => {
+          if (done === 2) {
+            runningAtAbort = ffmpegRunningHere();
+            controller.abort(new Error('enough'));
+          }
+        },
+      });
+      await expectVideoPoolError(pending, 'ABORTED', /long\.mp4 was aborted/);
+      if (strategy === 'scan') expect(runningAtAbort).toHaveLength(1);
+      // No process still has this test's folder on its command line.
+      expect(ffmpegRunningHere()).toEqual([]);
+    }
     const already = new AbortController();
     already.abort();
     await expectVideoPoolError(extractFrames(file('ramp.mp4'), { signal: already.signal }), 'ABORTED', /aborted/);

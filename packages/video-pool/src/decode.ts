@@ -211,6 +211,8 @@ export async function extractFrames(file: string, options: ExtractFramesOptions 
   } finally {
     userSignal?.removeEventListener('abort', forwardAbort);
   }
+  // An abort that came as the last process was finishing still counts.
+  if (userSignal?.aborted) throw abortedError(file, userSignal.reason);
 
   const seen = new Set<number>();
   const frames = requested.map((frameIndex): VideoFrame => {
@@ -245,10 +247,11 @@ interface DecodeJob {
 
 const COMMON_INPUT_ARGS = ['-hide_banner', '-nostdin', '-v', 'error'];
 
-function outputArgs(frames: number): string[] {
+/** Raw RGB frames on stdout; `map` picks the stream (first real video stream by default, or a filter output). */
+function outputArgs(frames: number, map = '0:V:0'): string[] {
   return [
     '-map',
-    '0:V:0',
+    map,
     '-an',
     '-sn',
     '-dn',
@@ -277,19 +280,40 @@ function missingFramesError(job: DecodeJob, missing: number[], detail: string): 
 /**
  * How far before the target frame each seek attempt starts, in seconds. A seek (-ss before -i) only moves the
  * demuxer near the target: some containers (MPEG-TS for one) land past the keyframe the target needs, so the first
- * frame decoded is later than the target. Each attempt checks the time of the frame it got and, if that overshot,
- * the next one starts earlier and decodes forward to the target.
+ * frame decoded is later than the target, or none comes at all. Each attempt checks the time of the frame it got
+ * and, if that overshot, the next one starts earlier and decodes forward to the target.
  */
 const SEEK_PREROLLS_SECONDS = [0, 5, 30, 120];
+/** Seeks per ffmpeg process: each is one more input (demuxer + single-threaded decoder) open at once. */
+const MAX_SEEKS_PER_PROCESS = 8;
+
+interface SeekEntry {
+  index: number;
+  /** Seconds from the stream start: half a frame before the frame's nominal time (never the frame after it). */
+  target: number;
+  /** Where the demuxer is asked to seek to (seconds from the stream start); 0: decode from the start. */
+  inputSeek: number;
+}
 
 /**
- * ffmpeg arguments that start decoding `preroll` seconds before `target` (seconds from the stream start) and
- * output the first frame whose time is >= target. Timestamps are kept as in the file (-copyts) so that the frame
- * time printed by `showinfo` can be checked against the target.
+ * One ffmpeg run that decodes one frame per entry, each input being the same file opened with its own seek. Each
+ * input's chain keeps the first frame at or after the target time (file timestamps kept with -copyts), logs its
+ * time with a named `showinfo`, and resizes it; `concat` puts the frames on stdout in entry order.
  */
-function seekArgs(job: DecodeJob, target: number, preroll: number): string[] {
-  const inputSeek = Math.max(0, target - preroll);
-  const absoluteTarget = job.info.startTime + target;
+function seekBatchArgs(job: DecodeJob, entries: SeekEntry[]): string[] {
+  const inputs = entries.flatMap((entry) => [
+    ...(entry.inputSeek > 0 ? ['-ss', entry.inputSeek.toFixed(6), '-noaccurate_seek'] : []),
+    '-threads',
+    '1',
+    '-copyts',
+    '-i',
+    fileUrl(job.file),
+  ]);
+  const chains = entries.map((entry, k) => {
+    const absoluteTarget = (job.info.startTime + entry.target).toFixed(6);
+    return `[${k}:V:0]select='gte(t,${absoluteTarget})',trim=end_frame=1,showinfo@frame${k},${job.filter}[v${k}]`;
+  });
+  const labels = entries.map((_, k) => `[v${k}]`).join('');
   return [
     // showinfo logs at the info level.
     '-hide_banner',
@@ -297,66 +321,109 @@ function seekArgs(job: DecodeJob, target: number, preroll: number): string[] {
     '-nostats',
     '-v',
     'info',
-    ...(inputSeek > 0 ? ['-ss', inputSeek.toFixed(6), '-noaccurate_seek'] : []),
-    '-copyts',
-    '-i',
-    fileUrl(job.file),
-    '-vf',
-    `select='gte(t,${absoluteTarget.toFixed(6)})',showinfo,${job.filter}`,
-    ...outputArgs(1),
+    ...inputs,
+    '-filter_complex',
+    `${chains.join(';')};${labels}concat=n=${entries.length}:v=1:a=0[out]`,
+    ...outputArgs(entries.length, '[out]'),
   ];
 }
 
-/** The first `showinfo` frame time in ffmpeg's log, or undefined. */
-function firstShowinfoTime(stderr: string): number | undefined {
-  const match = /Parsed_showinfo[^\n]*?\spts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/.exec(stderr);
-  return match ? Number(match[1]) : undefined;
-}
-
-async function decodeOneBySeeking(job: DecodeJob, index: number): Promise<Uint8Array> {
-  const frameBytes = job.width * job.height * 3;
-  const { frameRate, startTime } = job.info;
-  // Half a frame before the frame's nominal time, so timestamp rounding never lands on the frame after it.
-  const target = (index - 0.5) / frameRate;
-  let lastDetail = '';
-  let fallback: Uint8Array | undefined;
-  const tried = new Set<number>();
-  for (const preroll of SEEK_PREROLLS_SECONDS) {
-    const inputSeek = Math.max(0, target - preroll);
-    if (tried.has(inputSeek)) continue;
-    tried.add(inputSeek);
-    const result = await runProcess(job.ffmpeg, seekArgs(job, target, preroll), {
-      file: job.file,
-      signal: job.signal,
-      outputBytes: frameBytes,
-      stderrKeep: 65536,
-    });
-    if (result.exitCode === 0 && result.stdoutBytes >= frameBytes) {
-      const time = firstShowinfoTime(result.stderr);
-      // Accept a frame less than one frame interval after the target, or anything decoded from the very start.
-      if (inputSeek === 0 || (time !== undefined && time < startTime + target + 1 / frameRate)) return result.stdout;
-      fallback = result.stdout;
-      lastDetail = `; the nearest frame found is at ${time} s`;
-    } else {
-      lastDetail =
-        `; ffmpeg exit code ${result.exitCode ?? result.exitSignal}, ${result.stdoutBytes} of ${frameBytes} bytes` +
-        stderrTail(errorLines(result.stderr));
-    }
+/** Frame time logged by each `showinfo@frameK` (the first line for each K). */
+function showinfoTimes(stderr: string): Map<number, number> {
+  const times = new Map<number, number>();
+  for (const match of stderr.matchAll(/showinfo@frame(\d+) @ [^\]]*\][^\n]*?\spts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/g)) {
+    const k = Number(match[1]);
+    if (!times.has(k)) times.set(k, Number(match[2]));
   }
-  // Every attempt overshot by more than a frame: the stream has a gap there (variable frame rate); keep the
-  // frame decoded from the earliest start.
-  if (fallback) return fallback;
-  throw missingFramesError(job, [index], lastDetail);
+  return times;
 }
 
 /** ffmpeg's log without the informational lines that -v info adds (stream mapping, showinfo). */
 function errorLines(stderr: string): string {
   return stderr
     .split('\n')
-    .filter((line) => !/Parsed_showinfo|^\s*(Input|Output|Stream|Duration|Metadata|Press|\w+\s*:)/.test(line))
+    .filter((line) => !/showinfo@|^\s*(Input|Output|Stream|Duration|Metadata|Press|\w+\s*:)/.test(line))
     .join('\n');
 }
 
+interface SeekOutcome {
+  /** A frame within one frame interval of its target (or decoded from the very start). */
+  accepted?: Uint8Array;
+  /** A frame that came later than that: the seek landed past the keyframe the target needs. */
+  overshot?: Uint8Array;
+  detail: string;
+}
+
+async function seekBatch(job: DecodeJob, entries: SeekEntry[]): Promise<SeekOutcome[]> {
+  const frameBytes = job.width * job.height * 3;
+  const result = await runProcess(job.ffmpeg, seekBatchArgs(job, entries), {
+    file: job.file,
+    signal: job.signal,
+    outputBytes: frameBytes * entries.length,
+    stderrKeep: 262144,
+  });
+  if (result.exitCode !== 0) {
+    const detail = `; ffmpeg exit code ${result.exitCode ?? result.exitSignal}${stderrTail(errorLines(result.stderr))}`;
+    return entries.map(() => ({ detail }));
+  }
+  const times = showinfoTimes(result.stderr);
+  const { frameRate, startTime } = job.info;
+  let position = 0;
+  return entries.map((entry, k): SeekOutcome => {
+    const time = times.get(k);
+    if (time === undefined) return { detail: '; no frame at or after that time' };
+    const start = position++ * frameBytes;
+    if (start + frameBytes > result.stdoutBytes) {
+      return { detail: `; ffmpeg returned ${result.stdoutBytes} bytes, fewer than the frames it logged` };
+    }
+    const frame = result.stdout.subarray(start, start + frameBytes);
+    if (entry.inputSeek === 0 || time < startTime + entry.target + 1 / frameRate)
+      return { accepted: frame, detail: '' };
+    return { overshot: frame, detail: `; the nearest frame found is at ${time} s` };
+  });
+}
+
+/** Contiguous groups of sorted work, at least `concurrency` of them (when there is enough), each at most `max`. */
+function splitIntoBatches<T>(items: T[], concurrency: number, max: number): T[][] {
+  const count = Math.max(Math.min(concurrency, items.length), Math.ceil(items.length / max));
+  const size = Math.ceil(items.length / count);
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  return batches;
+}
+
+/** Run `work` on each item, at most `concurrency` at once; the first failure aborts the rest and is thrown. */
+async function runPool<T>(
+  items: T[],
+  concurrency: number,
+  controller: AbortController,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        if (!failed) {
+          failed = true;
+          failure = error;
+          controller.abort();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failed) throw failure;
+}
+
+/**
+ * Seek to every wanted frame, several seeks per ffmpeg process (one process start instead of many). Frames whose
+ * seek overshot or found nothing are tried again, all together, from further back (SEEK_PREROLLS_SECONDS).
+ */
 async function decodeBySeeking(
   job: DecodeJob,
   indices: number[],
@@ -364,31 +431,87 @@ async function decodeBySeeking(
   controller: AbortController,
 ): Promise<Map<number, Uint8Array>> {
   const out = new Map<number, Uint8Array>();
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < indices.length) {
-      const index = indices[next++]!;
-      try {
-        out.set(index, await decodeOneBySeeking(job, index));
-        job.done++;
-        job.onProgress?.({ done: job.done, total: job.total });
-      } catch (error) {
-        if (failure === undefined) {
-          failure = error;
-          controller.abort();
-        }
-      }
+  const overshot = new Map<number, Uint8Array>();
+  const details = new Map<number, string>();
+  const triedSeeks = new Map<number, Set<number>>();
+  let pending = indices;
+  for (const preroll of SEEK_PREROLLS_SECONDS) {
+    const entries: SeekEntry[] = [];
+    for (const index of pending) {
+      const target = (index - 0.5) / job.info.frameRate;
+      const inputSeek = Math.max(0, target - preroll);
+      const tried = triedSeeks.get(index) ?? new Set<number>();
+      triedSeeks.set(index, tried);
+      // Starting from the same point again would give the same frame.
+      if (tried.has(inputSeek)) continue;
+      tried.add(inputSeek);
+      entries.push({ index, target, inputSeek });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, indices.length) }, worker));
-  if (failure !== undefined) throw failure;
+    if (entries.length === 0) break;
+    await runPool(
+      splitIntoBatches(entries, concurrency, MAX_SEEKS_PER_PROCESS),
+      concurrency,
+      controller,
+      async (batch) => {
+        const outcomes = await seekBatch(job, batch);
+        for (const [k, outcome] of outcomes.entries()) {
+          const { index } = batch[k]!;
+          if (outcome.accepted) {
+            out.set(index, outcome.accepted);
+            job.done++;
+            job.onProgress?.({ done: job.done, total: job.total });
+          } else {
+            // The latest overshooting frame came from the earliest start: the best one yet.
+            if (outcome.overshot) overshot.set(index, outcome.overshot);
+            details.set(index, outcome.detail);
+          }
+        }
+      },
+    );
+    pending = pending.filter((index) => !out.has(index));
+    if (pending.length === 0) break;
+  }
+  // Every attempt overshot by more than a frame: the stream has a gap there (variable frame rate); keep the frame
+  // decoded from the earliest start.
+  for (const index of pending) {
+    const frame = overshot.get(index);
+    if (frame) {
+      out.set(index, frame);
+      job.done++;
+      job.onProgress?.({ done: job.done, total: job.total });
+    }
+  }
+  const missing = pending.filter((index) => !out.has(index));
+  if (missing.length > 0) throw missingFramesError(job, missing, details.get(missing[0]!) ?? '');
   return out;
+}
+
+/**
+ * An ffmpeg expression that is 1 exactly for the frame numbers `n` in `sorted` (ascending, distinct): runs of
+ * consecutive numbers become `between`, and the runs are searched with nested `if(lt(...))`, so the expression
+ * stays shallow (ffmpeg's parser fails on a flat sum of a couple of hundred terms).
+ */
+export function frameNumberExpression(sorted: readonly number[]): string {
+  const runs: [number, number][] = [];
+  for (const n of sorted) {
+    const last = runs.at(-1);
+    if (last && n === last[1] + 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  const build = (from: number, to: number): string => {
+    if (to - from === 1) {
+      const [a, b] = runs[from]!;
+      return a === b ? `eq(n,${a})` : `between(n,${a},${b})`;
+    }
+    const middle = (from + to) >> 1;
+    return `if(lt(n,${runs[middle]![0]}),${build(from, middle)},${build(middle, to)})`;
+  };
+  return build(0, runs.length);
 }
 
 async function decodeByScan(job: DecodeJob, indices: number[]): Promise<Map<number, Uint8Array>> {
   const frameBytes = job.width * job.height * 3;
-  const selectExpression = indices.map((index) => `eq(n,${index})`).join('+');
+  const selectExpression = frameNumberExpression(indices);
   const args = [
     ...COMMON_INPUT_ARGS,
     '-i',
