@@ -5,6 +5,10 @@ import { evenlySpacedTimestamps, frameIndexAt, LOCVLM_VID_FRAMES, videoChatGptFr
 
 /** One decoded frame: packed RGB, 3 bytes per pixel, rows top to bottom (sharp's `raw` input layout). */
 export interface VideoFrame {
+  /**
+   * width x height x 3 bytes. Frames decoded by the same ffmpeg run are views into one buffer, so use `data`
+   * itself (or its byteOffset/byteLength), not `data.buffer`, when handing pixels on.
+   */
   data: Uint8Array;
   width: number;
   height: number;
@@ -41,13 +45,13 @@ export interface ExtractFramesOptions extends FfmpegBinaries {
   /** Resize algorithm (default 'bicubic', ffmpeg's default). */
   scaleAlgorithm?: ScaleAlgorithm;
   /**
-   * 'seek': one short ffmpeg run per frame that jumps to the nearest keyframe before it (-ss before -i), so 8
-   * frames of a 2-hour video decode a few hundred frames, not the whole stream. 'scan': one ffmpeg run that
+   * 'seek': each frame is decoded from the keyframe before it (-ss before -i; up to 8 seeks per ffmpeg process),
+   * so 8 frames of a 2-hour video decode a few hundred frames, not the whole stream. 'scan': one ffmpeg run that
    * decodes the stream from the start up to the last wanted frame and keeps the wanted ones (better when frames
    * are dense). 'auto' (default): scan when the video has at most 64 frames per wanted frame, else seek.
    */
   strategy?: 'auto' | 'seek' | 'scan';
-  /** ffmpeg processes at once when seeking (default 2). */
+  /** ffmpeg processes at once when seeking (default 2); each decodes single-threaded. */
   concurrency?: number;
   /** Use this probe result instead of running ffprobe again. */
   info?: VideoInfo;
