@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -264,9 +264,17 @@ describe('extractFrames', () => {
   }, 60_000);
 
   it('aborts: rejects with ABORTED and leaves no ffmpeg running', async () => {
+    // Command lines of running processes (Linux /proc) that mention ffmpeg and this test's folder.
     const ffmpegRunningHere = () =>
-      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
-        .split('\n')
+      readdirSync('/proc')
+        .filter((entry) => /^\d+$/.test(entry))
+        .map((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+          } catch {
+            return ''; // the process ended meanwhile
+          }
+        })
         .filter((line) => line.includes(dir) && line.includes('ffmpeg'));
     // Mid-process: scanning all 750 frames of a 30 s video, aborted after the second frame arrives.
     for (const strategy of ['scan', 'seek'] as const) {
