@@ -89,6 +89,26 @@ describe('buildPoolingOnnxModel run by onnxruntime-node', () => {
     expect(maxDifference(fromFloat16Bits(result.data as Uint16Array), reference.data)).toBeLessThan(2e-3);
   });
 
+  it('drops a CLS row per frame with skipPatches, like a strided view in TypeScript', async () => {
+    const [frames, patches, dim] = [3, 4, 6];
+    const withCls = new Float32Array(frames * (patches + 1) * dim).map((_, i) => Math.sin(i) * 5);
+    const view = {
+      data: withCls,
+      dims: [frames, patches, dim] as const,
+      offset: dim,
+      strides: [(patches + 1) * dim, dim, 1] as const,
+    };
+    for (const options of [
+      { skipPatches: 1 },
+      { skipPatches: 1, patches, dim, padTemporalTo: 5, dtype: 'float32' as const },
+    ]) {
+      const result = await runGraph(options, withCls, [frames, patches + 1, dim]);
+      const reference = poolSpatioTemporal(view, options);
+      expect(result.dims).toEqual(reference.dims);
+      expect(maxDifference(result.data, reference.data)).toBeLessThan(1e-5);
+    }
+  });
+
   it('adds no padding when there are more frames than padTemporalTo (NumPy behaviour)', async () => {
     const data = new Float32Array(4 * 2 * 3).fill(1);
     const result = await runGraph({ padTemporalTo: 2 }, data, [4, 2, 3]);
@@ -99,5 +119,6 @@ describe('buildPoolingOnnxModel run by onnxruntime-node', () => {
     expect(() => buildPoolingOnnxModel({ padTemporalTo: 0 })).toThrow(/padTemporalTo/);
     expect(() => buildPoolingOnnxModel({ dtype: 'int8' as 'float32' })).toThrow(/dtype/);
     expect(() => buildPoolingOnnxModel({ inputName: 'x', outputName: 'x' })).toThrow(/distinct/);
+    expect(() => buildPoolingOnnxModel({ skipPatches: -1 })).toThrow(/skipPatches/);
   });
 });

@@ -10,8 +10,13 @@ const onnx: Onnx =
   (onnxProtoModule as { onnx?: Onnx }).onnx ?? (onnxProtoModule as unknown as { default: { onnx: Onnx } }).default.onnx;
 
 export interface PoolingOnnxOptions extends Omit<PoolingOptions, 'out'> {
-  /** Patches per frame as a fixed dimension; omitted: symbolic `patches`. */
+  /** Patches per frame (after `skipPatches`) as a fixed dimension; omitted: symbolic. */
   patches?: number;
+  /**
+   * Leading rows of each frame to drop before pooling, e.g. 1 for a CLIP encoder output that still has its CLS
+   * token ([T, 1 + S, D]); Video-ChatGPT pools the patch tokens only. Default 0.
+   */
+  skipPatches?: number;
   /** Feature size as a fixed dimension; omitted: symbolic `dim`. */
   dim?: number;
   /** Element type of input and output (default 'float32'). float16 is widened to float32 inside the graph. */
@@ -87,6 +92,10 @@ export function buildPoolingOnnxModel(options: PoolingOnnxOptions = {}): Uint8Ar
   checkDim('padTemporalTo', padTemporalTo);
   checkDim('patches', patches);
   checkDim('dim', dim);
+  const skipPatches = options.skipPatches ?? 0;
+  if (!Number.isInteger(skipPatches) || skipPatches < 0) {
+    throw new VideoPoolError('BAD_INPUT', `skipPatches must be an integer >= 0, got ${skipPatches}`);
+  }
   const order = options.order ?? 'temporal-first';
   if (order !== 'temporal-first' && order !== 'spatial-first') {
     throw new VideoPoolError('BAD_INPUT', `order must be 'temporal-first' or 'spatial-first', got '${order}'`);
@@ -105,8 +114,17 @@ export function buildPoolingOnnxModel(options: PoolingOnnxOptions = {}): Uint8Ar
   const nodes: ReturnType<typeof node>[] = [];
   const initializers: ReturnType<typeof int64Tensor>[] = [];
   let features = inputName;
+  if (skipPatches > 0) {
+    initializers.push(
+      int64Tensor('skip_start', [skipPatches]),
+      int64Tensor('skip_end', [Number.MAX_SAFE_INTEGER]),
+      int64Tensor('patch_axis', [1]),
+    );
+    nodes.push(node('Slice', [features, 'skip_start', 'skip_end', 'patch_axis'], ['patch_features']));
+    features = 'patch_features';
+  }
   if (dtype === 'float16') {
-    nodes.push(node('Cast', [inputName], ['features_f32'], [intAttribute('to', FLOAT)]));
+    nodes.push(node('Cast', [features], ['features_f32'], [intAttribute('to', FLOAT)]));
     features = 'features_f32';
   }
   nodes.push(
@@ -150,7 +168,13 @@ export function buildPoolingOnnxModel(options: PoolingOnnxOptions = {}): Uint8Ar
     name: 'video_chatgpt_spatio_temporal_pooling',
     node: nodes,
     initializer: initializers,
-    input: [valueInfo(inputName, elemType, ['frames', patches ?? 'patches', dim ?? 'dim'])],
+    input: [
+      valueInfo(inputName, elemType, [
+        'frames',
+        patches === undefined ? (skipPatches > 0 ? 'tokens_per_frame' : 'patches') : patches + skipPatches,
+        dim ?? 'dim',
+      ]),
+    ],
     output: [valueInfo(outputName, elemType, [tokens, dim ?? 'dim'])],
   });
   const model = onnx.ModelProto.create({
