@@ -115,6 +115,18 @@ describe('moveImageTokenToFront and Python strip', () => {
   });
 });
 
+describe('renderConversation: options.system', () => {
+  it('replaces the system text and keeps the layout', () => {
+    expect(renderConversation('vicuna_v1', [human('Q')], { system: 'Be brief.' })).toBe('Be brief. USER: Q ASSISTANT:');
+    expect(renderConversation('llava_llama_2', [human('Q')], { system: '' })).toBe(
+      '[INST] <<SYS>>\n\n<</SYS>>\n\nQ [/INST]',
+    );
+    expect(() => renderConversation('vicuna_v1', [human('Q')], { system: 3 as never })).toThrow(
+      /options\.system must be a string/,
+    );
+  });
+});
+
 describe('renderConversation: input checks', () => {
   it('rejects an unknown template with the known names', () => {
     expect(() => renderConversation('llava_v2' as never, [human('Q')])).toThrow(

@@ -116,6 +116,8 @@ export interface RenderOptions {
    * true for the LLaVA templates). Off renders the values exactly as given, like get_prompt with plain strings.
    */
   moveMediaToken?: boolean;
+  /** Replace the template's system text (LLaVA's `conv.system = ...`); the layout around it stays the same. */
+  system?: string;
 }
 
 /**
@@ -129,7 +131,14 @@ export function renderConversation(
   messages: readonly ConversationTurn[],
   options: RenderOptions = {},
 ): string {
-  const template = getChatTemplate(templateName);
+  const base = getChatTemplate(templateName);
+  if (options.system !== undefined && typeof options.system !== 'string') {
+    throw new PromptError(
+      'BAD_INPUT',
+      `renderConversation: options.system must be a string, got ${typeof options.system}`,
+    );
+  }
+  const template = options.system === undefined ? base : { ...base, system: options.system };
   const values = checkTurns(messages);
   const move = options.moveMediaToken ?? template.movesMediaToken;
   const texts = values.map((value) => (move ? moveImageTokenToFront(value, template.mediaToken) : value));
