@@ -53,6 +53,10 @@ describe('QA pairs', () => {
       answer: 'It is located at (8, 57)',
     });
     expect(() => locationAs({ point: [1, 2] }, 'box')).toThrow(/point location cannot be written as a box/);
+    expect(locationAs({ box: [0, 0, 10, 20], label: 'cat' }, 'point')).toEqual({ point: [5, 10], label: 'cat' });
+    expect(() => locationAs({ polygon: [] } as never, 'point')).toThrow(
+      /location must be \{ box: \[x1, y1, x2, y2\] \}/,
+    );
   });
 
   it('NegPred uses the same templates and the fixed target; RevLoc reverses LocPred', () => {

@@ -48,6 +48,10 @@ describe('paper templates (Appendix B, C)', () => {
 
   it('inserts a pseudo-caption without its final period', () => {
     expect(descriptionText({ caption: '  A black cat on the sofa.  ' })).toBe('A black cat on the sofa');
+    expect(() => descriptionText({ name: 'cat' } as never)).toThrow(
+      /description must be \{ category \} or \{ caption \}/,
+    );
+    expect(() => descriptionText({ caption: '   ' })).toThrow(/description\.caption must be a non-empty string/);
     expect(locationQuestion({ caption: 'A black cat on the sofa.' }, 'box', 2)).toBe(
       'Localize the object described A black cat on the sofa in terms of (x1,y1,x2,y2) bbox?',
     );
