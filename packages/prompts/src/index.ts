@@ -19,6 +19,7 @@ export {
   type LocatedObject,
   type LocatedPairArgs,
   type LocatedRecordArgs,
+  type LocationEncoder,
   localizeConversations,
   localizeInstructRecords,
   localizeVideoRecords,

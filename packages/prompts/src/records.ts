@@ -1,4 +1,4 @@
-import type { Codec, ImageSize, Location } from '@locvlm/coord-codec';
+import { type Codec, type ImageSize, type Location, toPoint } from '@locvlm/coord-codec';
 import type { ConversationTurn } from './chat.js';
 import { PromptError } from './errors.js';
 import { createRng, type Rng, type Seed } from './rng.js';
@@ -13,6 +13,11 @@ import {
   type TemplateChoice,
 } from './templates.js';
 import { requireText } from './text.js';
+
+/**
+ * What the builders need from a codec: `encode`. Any coord-codec `Codec` fits (`createCodec({ kind: 'ivb', bins: 224 })`).
+ */
+export type LocationEncoder = Pick<Codec, 'encode'>;
 
 /** One question and its answer, before it becomes two conversation turns. */
 export interface QaPair {
@@ -68,11 +73,7 @@ export function shapeOf(location: Location): LocationShape {
 export function locationAs(location: Location, shape: LocationShape): Location {
   const own = shapeOf(location);
   if (own === shape) return location;
-  if ('box' in location && shape === 'point') {
-    const [x1, y1, x2, y2] = location.box;
-    const centre: Location = { point: [(x1 + x2) / 2, (y1 + y2) / 2] };
-    return location.label === undefined ? centre : { ...centre, label: location.label };
-  }
+  if (shape === 'point') return toPoint(location);
   throw new PromptError('BAD_INPUT', `a point location cannot be written as a box: ${JSON.stringify(location)}`);
 }
 
@@ -85,7 +86,7 @@ export interface LocatedObject {
 export interface LocatedPairArgs extends LocatedObject {
   /** The frame the location's pixels live in (for LLaVA-1.5: the padded square, mapped with coord-codec's transforms). */
   imageSize: ImageSize;
-  codec: Codec;
+  codec: LocationEncoder;
   /** Default: the location's own shape. */
   shape?: ShapeChoice;
   /** A template index, or an Rng that draws the template (and the shape when `shape` is 'mixed'). */
@@ -216,7 +217,7 @@ export interface SingleRecordArgs {
 
 export interface LocatedRecordArgs extends SingleRecordArgs, LocatedObject {
   imageSize: ImageSize;
-  codec: Codec;
+  codec: LocationEncoder;
   shape?: ShapeChoice;
 }
 
@@ -248,7 +249,7 @@ export interface LocalizeInput {
   objects: readonly LocatedObject[];
   /** Absent categories: one NegPred question each, mixed into the LocPred conversation. */
   negatives?: readonly string[];
-  codec: Codec;
+  codec: LocationEncoder;
   seed: Seed;
   /** Default: each location's own shape. NegPred questions use 'box' unless this is 'point' (or 'mixed': drawn). */
   shape?: ShapeChoice;

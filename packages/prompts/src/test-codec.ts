@@ -1,11 +1,11 @@
-import type { Codec, ImageSize, Location } from '@locvlm/coord-codec';
+import type { ImageSize, Location } from '@locvlm/coord-codec';
+import type { LocationEncoder } from './records.js';
 
 /**
- * Test-only stand-in for coord-codec's IVB codec (n_b = 224, floor): enough to test record builders against the
- * Codec interface without depending on its implementation.
+ * Test-only stand-in for coord-codec's IVB codec (n_b = 224, floor): the builders need only `encode`, so they are
+ * tested without coord-codec's implementation (records.codec.test.ts checks they agree).
  */
-export const testIvbCodec: Codec = {
-  kind: 'ivb',
+export const testIvbCodec: LocationEncoder = {
   encode(location: Location, image: ImageSize): string {
     const scaled =
       'box' in location
@@ -18,8 +18,5 @@ export const testIvbCodec: Codec = {
         : [location.point[0] / image.width, location.point[1] / image.height];
     if (scaled.some((v) => !(v >= 0 && v <= 1))) throw new Error(`outside the image: ${JSON.stringify(location)}`);
     return `(${scaled.map((v) => Math.floor(224 * v)).join(', ')})`;
-  },
-  decode(): Location[] {
-    return [];
   },
 };
