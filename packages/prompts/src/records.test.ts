@@ -332,6 +332,9 @@ describe('video records', () => {
     ).toThrow(/needs an rng/);
     expect(() =>
       imageRecord({ id: 'r', image: 'a.jpg', pairs: [{ question: 'Q', answer: 'A' }], imageToken: 'middle' as never }),
-    ).toThrow(/placement must be 'front', 'end' or 'random', got middle/);
+    ).toThrow(/^imageRecord\(r\): token placement must be 'front', 'end' or 'random', got middle/);
+    expect(() => videoRecord({ id: 'v7', video: 'v.pkl', pairs: [{ question: '', answer: 'A' }] })).toThrow(
+      /^videoRecord\(v7\): pairs\[0\]\.question must be a non-empty string/,
+    );
   });
 });

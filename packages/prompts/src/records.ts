@@ -175,11 +175,13 @@ export interface ImageRecordArgs {
 export function imageRecord(args: ImageRecordArgs): LlavaRecord {
   const id = requireText(args.id, 'imageRecord: id');
   const image = requireText(args.image, `imageRecord(${id}): image`);
-  const conversations = conversationTurns(args.pairs, {
-    mediaToken: '<image>',
-    placement: args.imageToken ?? 'front',
-    rng: createRng(args.seed ?? 0, id, 'token'),
-  });
+  const conversations = withContext(`imageRecord(${id})`, () =>
+    conversationTurns(args.pairs, {
+      mediaToken: '<image>',
+      placement: args.imageToken ?? 'front',
+      rng: createRng(args.seed ?? 0, id, 'token'),
+    }),
+  );
   return { id, image, conversations };
 }
 
@@ -197,11 +199,13 @@ export interface VideoRecordArgs {
 export function videoRecord(args: VideoRecordArgs): VideoRecord {
   const id = requireText(args.id, 'videoRecord: id');
   const video = requireText(args.video, `videoRecord(${id}): video`);
-  const conversations = conversationTurns(args.pairs, {
-    mediaToken: '<video>',
-    placement: args.videoToken ?? 'random',
-    rng: createRng(args.seed ?? 0, id, 'token'),
-  });
+  const conversations = withContext(`videoRecord(${id})`, () =>
+    conversationTurns(args.pairs, {
+      mediaToken: '<video>',
+      placement: args.videoToken ?? 'random',
+      rng: createRng(args.seed ?? 0, id, 'token'),
+    }),
+  );
   if (args.frames === undefined) return { id, video, conversations };
   const frames = args.frames.map((frame, i) => requireText(frame, `videoRecord(${id}): frames[${i}]`));
   return { id, video, frames, conversations };
