@@ -46,7 +46,7 @@ export function ptbTokenize(text: string): string[] {
     }
     const trail: string[] = [];
     // A final period leaves the word unless the word is a dotted abbreviation (u.s.) or a lone letter.
-    if (token.length > 1 && token.endsWith('.') && !/^([a-z]\.)+$/.test(token)) {
+    if (token.length > 1 && token.endsWith('.') && !/^([a-z]\.)+$/.test(token) && !/^\.+$/.test(token)) {
       trail.unshift('.');
       token = token.slice(0, -1);
     }

@@ -37,6 +37,8 @@ export interface AlignerConfig {
   beamSize: number;
   synonyms?: WordNetSynonyms;
   paraphrases?: ParaphraseTable;
+  /** Precomputed {@link searchWeightsFor} of `modules`. */
+  searchWeights?: readonly number[];
 }
 
 /** The chosen alignment with Meteor's per-module content/function match counts. */
@@ -70,10 +72,11 @@ class Path {
   idx = 0;
   lastMatchEnd = -1;
   distance = 0;
-  used1: Uint8Array;
-  used2: Uint8Array;
+  // Plain arrays: cheaper than typed arrays to copy at caption lengths.
+  used1: boolean[];
+  used2: boolean[];
 
-  constructor(matches: (MeteorMatch | null)[], used1: Uint8Array, used2: Uint8Array) {
+  constructor(matches: (MeteorMatch | null)[], used1: boolean[], used2: boolean[]) {
     this.matches = matches;
     this.used1 = used1;
     this.used2 = used2;
@@ -100,8 +103,8 @@ class Path {
   }
 
   setUsed(m: MeteorMatch): void {
-    for (let i = 0; i < m.length; i++) this.used2[m.start + i] = 1;
-    for (let i = 0; i < m.matchLength; i++) this.used1[m.matchStart + i] = 1;
+    for (let i = 0; i < m.length; i++) this.used2[m.start + i] = true;
+    for (let i = 0; i < m.matchLength; i++) this.used1[m.matchStart + i] = true;
   }
 }
 
@@ -127,13 +130,7 @@ export function meteorAlign(
   const candidates: MeteorMatch[][] = Array.from({ length: n2 }, () => []);
   const coverage1 = new Int32Array(n1);
   const coverage2 = new Int32Array(n2);
-  const searchWeights = config.modules.map((m) => (m === 'exact' ? SEARCH_WEIGHT_EXACT : SEARCH_WEIGHT_OTHER));
-
-  const add = (m: MeteorMatch) => {
-    candidates[m.start]!.push(m);
-    coverage1[m.matchStart]!++;
-    coverage2[m.start]!++;
-  };
+  const searchWeights = config.searchWeights ?? searchWeightsFor(config.modules);
 
   // Identical lines need only the first module (Meteor's guard against beam-search errors).
   let identical = n1 === n2;
@@ -145,24 +142,28 @@ export function meteorAlign(
     if (kind === 'exact') {
       for (let j = 0; j < n2; j++)
         for (let i = 0; i < n1; i++)
-          if (test[i]!.key === ref[j]!.key) add({ start: j, length: 1, matchStart: i, matchLength: 1, module });
+          if (test[i]!.key === ref[j]!.key) addWordMatch(candidates, coverage1, coverage2, i, j, module);
     } else if (kind === 'stem') {
       for (let j = 0; j < n2; j++)
         for (let i = 0; i < n1; i++)
           if (test[i]!.stemKey === ref[j]!.stemKey && test[i]!.key !== ref[j]!.key)
-            add({ start: j, length: 1, matchStart: i, matchLength: 1, module });
+            addWordMatch(candidates, coverage1, coverage2, i, j, module);
     } else if (kind === 'synonym') {
       for (let j = 0; j < n2; j++)
         for (let i = 0; i < n1; i++)
           if (test[i]!.key !== ref[j]!.key && sharesSynset(test[i]!.synsets, ref[j]!.synsets))
-            add({ start: j, length: 1, matchStart: i, matchLength: 1, module });
+            addWordMatch(candidates, coverage1, coverage2, i, j, module);
     } else if (config.paraphrases) {
       paraphraseMatches(config.paraphrases, testWords, refWords, module, candidates, coverage1, coverage2);
     }
   }
 
   // One-to-one matches that are a position's only candidate and overlap nothing are definite.
-  const initial = new Path(new Array<MeteorMatch | null>(n2).fill(null), new Uint8Array(n1), new Uint8Array(n2));
+  const initial = new Path(
+    new Array<MeteorMatch | null>(n2).fill(null),
+    new Array<boolean>(n1).fill(false),
+    new Array<boolean>(n2).fill(false),
+  );
   for (let j = 0; j < n2; j++) {
     const list = candidates[j]!;
     if (list.length !== 1) continue;
@@ -176,7 +177,13 @@ export function meteorAlign(
     }
   }
 
-  const best = resolve(candidates, initial, config.beamSize, searchWeights);
+  // When every candidate was fixed the beam has a single path whose matches are the fixed ones.
+  let open = false;
+  for (let j = 0; j < n2 && !open; j++) {
+    const list = candidates[j]!;
+    if (list.length > 1 || (list.length === 1 && initial.matches[j] !== list[0])) open = true;
+  }
+  const best = open ? resolve(candidates, initial, config.beamSize, searchWeights) : initial;
 
   const moduleCount = config.modules.length;
   const result: MeteorAlignment = {
@@ -225,6 +232,24 @@ export function meteorAlign(
   }
   if (lastMatchEnd !== -1) result.chunks++;
   return result;
+}
+
+/** The weights Meteor's scorer hands the aligner for ranking paths: exact 1.0, every other module 0.5. */
+export function searchWeightsFor(modules: readonly MeteorModule[]): number[] {
+  return modules.map((m) => (m === 'exact' ? SEARCH_WEIGHT_EXACT : SEARCH_WEIGHT_OTHER));
+}
+
+function addWordMatch(
+  candidates: MeteorMatch[][],
+  coverage1: Int32Array,
+  coverage2: Int32Array,
+  i: number,
+  j: number,
+  module: number,
+): void {
+  candidates[j]!.push({ start: j, length: 1, matchStart: i, matchLength: 1, module });
+  coverage1[i]!++;
+  coverage2[j]!++;
 }
 
 function extend(path: Path, m: MeteorMatch, weights: readonly number[]): void {

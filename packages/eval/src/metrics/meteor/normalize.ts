@@ -27,6 +27,7 @@ const punctStrip = new RegExp(`[^${ALNUM}]`, 'g');
 const hasAlpha = new RegExp(`[${ALPHA}]`);
 // Unicode space separators plus the ASCII space, as Meteor 1.5 collapses them.
 const whiteRun = /[ \u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]+/g;
+const plainText = /^[A-Za-z0-9 ]*\.?[ ]*$/;
 // Java StringTokenizer's default delimiters.
 const tokenDelims = /[ \t\n\r\f]+/;
 
@@ -42,6 +43,16 @@ export type MeteorNormalization = 'norm' | 'normNoPunct' | 'lowercase' | 'none';
 
 /** Apply Meteor 1.5's English `-norm` tokenisation (punctuation kept unless keepPunctuation is false); no lower-casing. */
 export function meteorNormalizeLine(line: string, keepPunctuation = true): string {
+  // Fast path: with only ASCII letters, digits and spaces (and at most one final period) no rule below changes
+  // anything but the spacing and that period, which leaves its word unless the word is a nonbreaking prefix.
+  if (plainText.test(line)) {
+    const text = javaTrim(line.replace(whiteRun, ' '));
+    if (!text.endsWith('.') || text.length === 1) return text;
+    const lastSpace = text.lastIndexOf(' ');
+    const pre = text.slice(lastSpace + 1, -1);
+    if (pre === '' || nonbreaking.get(pre) === NBP_ANY) return text;
+    return `${text.slice(0, -1)} .`;
+  }
   let s = ` ${line} `;
   s = s.replace(sepOther, ' $1 ');
   s = s.replace(multiDot, ' DOTMULTI$1');

@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import snowball from 'snowball-stemmers';
 import standInFunctionWords from '../data/meteor-function-words-stand-in.json';
 import { MetricError } from '../errors.js';
-import { type MeteorAlignment, type MeteorModule, meteorAlign, type WordInfo } from './aligner.js';
+import {
+  type AlignerConfig,
+  type MeteorAlignment,
+  type MeteorModule,
+  meteorAlign,
+  searchWeightsFor,
+  type WordInfo,
+} from './aligner.js';
 import { type MeteorNormalization, meteorTokenize } from './normalize.js';
 import { ParaphraseTable } from './paraphrase.js';
 import {
@@ -93,6 +100,7 @@ export class MeteorScorer {
   private readonly stem: (word: string) => string;
   private readonly words = new Map<string, WordInfo>();
   private readonly emptySynsets = new Int32Array(0);
+  private readonly alignerConfig: AlignerConfig;
 
   constructor(options: MeteorOptions = {}) {
     this.paraphrases =
@@ -135,6 +143,13 @@ export class MeteorScorer {
       this.functionWordSource = 'stand-in';
     }
     this.stem = options.stem ?? createSnowballEnglishStemmer();
+    this.alignerConfig = {
+      modules: this.modules,
+      beamSize: this.beamSize,
+      synonyms: this.synonyms,
+      paraphrases: this.paraphrases,
+      searchWeights: searchWeightsFor(this.modules),
+    };
   }
 
   /** Words as Meteor sees them after normalisation. */
@@ -153,12 +168,7 @@ export class MeteorScorer {
     references.forEach((reference, referenceIndex) => {
       const refWords = this.tokenize(reference);
       const ref = refWords.map((w) => this.info(w));
-      const alignment = meteorAlign(test, testWords, ref, refWords, {
-        modules: this.modules,
-        beamSize: this.beamSize,
-        synonyms: this.synonyms,
-        paraphrases: this.paraphrases,
-      });
+      const alignment = meteorAlign(test, testWords, ref, refWords, this.alignerConfig);
       const stats = statsFromAlignment(alignment, test.length, ref.length);
       const detail = computeMeteorScore(stats, this.parameters);
       if (!best || detail.score > best.score) {
