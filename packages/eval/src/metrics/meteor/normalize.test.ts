@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { meteorNormalizeLine, meteorTokenize } from './normalize.js';
+import { meteorNormalizeLine, meteorTokenize, normalizeGeneral } from './normalize.js';
 
 describe('Meteor -norm normalisation (English)', () => {
   it('separates punctuation but keeps it', () => {
@@ -27,5 +28,19 @@ describe('Meteor -norm normalisation (English)', () => {
     expect(meteorTokenize('A Dog.', 'lowercase')).toEqual(['a', 'dog.']);
     expect(meteorTokenize('A Dog.', 'none')).toEqual(['A', 'Dog.']);
     expect(meteorTokenize('A, dog.', 'normNoPunct')).toEqual(['a', 'dog']);
+  });
+});
+
+describe('plain-text fast path', () => {
+  it('agrees with the full rule set on letters, digits, spaces and a final period', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9 ]{0,30}\.? {0,2}$/), (line) => {
+        expect(meteorNormalizeLine(line)).toBe(normalizeGeneral(line));
+      }),
+      { numRuns: 500 },
+    );
+    for (const line of ['A.', 'Mr.', 'No.', 'a dog.', 'a dog .', ' .', '.', 'Dr. Smith.', 'I saw Capt.']) {
+      expect(meteorNormalizeLine(line)).toBe(normalizeGeneral(line));
+    }
   });
 });

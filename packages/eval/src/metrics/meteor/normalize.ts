@@ -43,16 +43,12 @@ export type MeteorNormalization = 'norm' | 'normNoPunct' | 'lowercase' | 'none';
 
 /** Apply Meteor 1.5's English `-norm` tokenisation (punctuation kept unless keepPunctuation is false); no lower-casing. */
 export function meteorNormalizeLine(line: string, keepPunctuation = true): string {
-  // Fast path: with only ASCII letters, digits and spaces (and at most one final period) no rule below changes
-  // anything but the spacing and that period, which leaves its word unless the word is a nonbreaking prefix.
-  if (plainText.test(line)) {
-    const text = javaTrim(line.replace(whiteRun, ' '));
-    if (!text.endsWith('.') || text.length === 1) return text;
-    const lastSpace = text.lastIndexOf(' ');
-    const pre = text.slice(lastSpace + 1, -1);
-    if (pre === '' || nonbreaking.get(pre) === NBP_ANY) return text;
-    return `${text.slice(0, -1)} .`;
-  }
+  if (keepPunctuation && plainText.test(line)) return normalizePlain(line);
+  return normalizeGeneral(line, keepPunctuation);
+}
+
+/** The full rule set (exported for tests that check the plain-text fast path against it). */
+export function normalizeGeneral(line: string, keepPunctuation = true): string {
   let s = ` ${line} `;
   s = s.replace(sepOther, ' $1 ');
   s = s.replace(multiDot, ' DOTMULTI$1');
@@ -119,4 +115,15 @@ function javaTrim(s: string): string {
   while (start < end && s.charCodeAt(start) <= 32) start++;
   while (end > start && s.charCodeAt(end - 1) <= 32) end--;
   return s.slice(start, end);
+}
+
+// With only ASCII letters, digits and spaces (and at most one final period) no rule changes anything but the
+// spacing and that period, which leaves its word unless the word is a nonbreaking prefix.
+function normalizePlain(line: string): string {
+  const text = javaTrim(line.replace(whiteRun, ' '));
+  if (!text.endsWith('.') || text.length === 1) return text;
+  const lastSpace = text.lastIndexOf(' ');
+  const pre = text.slice(lastSpace + 1, -1);
+  if (pre === '' || nonbreaking.get(pre) === NBP_ANY) return text;
+  return `${text.slice(0, -1)} .`;
 }
