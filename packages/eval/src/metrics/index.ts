@@ -1,5 +1,6 @@
 // Public surface of the metrics; src/index.ts re-exports it.
 export { type BleuResult, type CaptionPair, corpusBleu } from './bleu.js';
+export { type CaptionItem, type CaptionMetrics, evaluateCaptions } from './captions.js';
 export { type CiderResult, ciderD } from './cider.js';
 export { MetricError, type MetricErrorCode } from './errors.js';
 export { type Box, boxIou, type GroundingMetrics, groundingMetrics } from './grounding.js';

@@ -156,3 +156,16 @@ describe('javaStringHash', () => {
     expect(javaStringHash('Aa')).toBe(javaStringHash('BB')); // the classic collision
   });
 });
+
+describe('Meteor word identity', () => {
+  it('compares words by Java hashCode, so colliding strings count as exact matches (as in Meteor)', () => {
+    const m = createMeteorScorer({ modules: ['exact'], functionWords: [], normalization: 'none' });
+    expect(m.score('Aa', ['BB'])).toBe(1);
+    expect(m.score('Aa', ['Ab'])).toBe(0);
+  });
+  it('a smaller beam is accepted and still finds the one-chunk alignment of a simple pair', () => {
+    const m = createMeteorScorer({ modules: ['exact'], functionWords: [], beamSize: 1 });
+    expect(m.segment('a b a b', ['a b a b x']).stats.chunks).toBe(1);
+    expect(() => createMeteorScorer({ modules: ['exact'], beamSize: 0 })).toThrowError(MetricError);
+  });
+});
