@@ -55,8 +55,8 @@ export async function synthesizeCoco(path: string, options: SynthOptions): Promi
     const x = random() * (width - w);
     const y = random() * (height - h);
     const polygon: string[] = [];
-    for (let k = 0; k < 20; k++) {
-      const angle = (2 * Math.PI * k) / 20;
+    for (let k = 0; k < 28; k++) {
+      const angle = (2 * Math.PI * k) / 28;
       polygon.push(((x + w / 2 + (w / 2) * Math.cos(angle)) as number).toFixed(2));
       polygon.push(((y + h / 2 + (h / 2) * Math.sin(angle)) as number).toFixed(2));
     }

@@ -58,17 +58,23 @@ describe('readCocoInstances', () => {
       categories: [{ id: 1, name: 'ünï' }],
     });
     const file = write('tricky.json', text);
-    const all: string[] = [];
-    for (const size of [1, 2, 3, 7, 64, 1 << 16]) {
-      const elements: string[] = [];
-      for await (const batch of readTopLevelArrayElements(file, new Set(['images', 'annotations', 'categories']), {
-        chunkSize: size,
-      })) {
-        for (const e of batch) elements.push(`${e.key}[${e.index}]=${e.text}`);
+    for (const skip of [new Set<string>(), new Set(['segmentation', 'file_name'])]) {
+      const all: string[] = [];
+      for (const size of [1, 2, 3, 7, 64, 1 << 16]) {
+        const elements: string[] = [];
+        for await (const batch of readTopLevelArrayElements(file, new Set(['images', 'annotations', 'categories']), {
+          chunkSize: size,
+          skipMembers: skip,
+        })) {
+          for (const e of batch) elements.push(`${e.key}[${e.index}]=${e.text}`);
+        }
+        all.push(elements.join('|'));
       }
-      all.push(elements.join('|'));
+      expect(new Set(all).size).toBe(1);
+      const parsed = (all[0] ?? '').split('|').map((e) => JSON.parse(e.slice(e.indexOf('=') + 1)));
+      expect(parsed[1].segmentation).toEqual(skip.size ? null : { counts: 'a\\"]', size: [1] });
+      expect(parsed[0].file_name).toEqual(skip.size ? null : 'é "x" ].jpg');
     }
-    expect(new Set(all).size).toBe(1);
     const data = await readCocoInstances(file);
     expect(data.images[0]?.file_name).toBe('é "x" ].jpg');
     expect(data.categories[0]?.name).toBe('ünï');
@@ -121,5 +127,40 @@ describe('readCocoInstances', () => {
     const error = await failure(readCocoInstances(join(dir, 'nope.json')));
     expect(error.code).toBe('IO');
     expect(error.message).toContain('nope.json');
+  });
+});
+
+describe('readTopLevelArrayElements on random JSON', () => {
+  it('yields exactly the array elements JSON.parse sees, whatever the chunk size, skipped members as null', async () => {
+    const fc = (await import('fast-check')).default;
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.jsonValue(), fc.dictionary(fc.constantFrom('a', 'skip', 'b"]'), fc.jsonValue())), {
+          maxLength: 6,
+        }),
+        fc.jsonValue(),
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        async (elements, other, chunkSize, pretty) => {
+          const file = write(
+            `random-${run++}.json`,
+            JSON.stringify({ other, list: elements, after: other }, null, pretty ? 2 : 0),
+          );
+          const got: unknown[] = [];
+          for await (const batch of readTopLevelArrayElements(file, new Set(['list']), {
+            chunkSize,
+            skipMembers: new Set(['skip']),
+          })) {
+            for (const e of batch) got.push(JSON.parse(e.text));
+          }
+          const want = JSON.parse(JSON.stringify(elements)).map((e: unknown) =>
+            e !== null && typeof e === 'object' && !Array.isArray(e) && 'skip' in e ? { ...e, skip: null } : e,
+          );
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -116,6 +116,8 @@ export interface ReadCocoOptions {
 }
 
 const INSTANCE_KEYS = new Set(['images', 'annotations', 'categories']);
+// Masks are most of a COCO file and Localize-Instruct needs boxes only: never parsed.
+const SKIPPED = new Set(['segmentation']);
 
 /**
  * Read a COCO instances JSON file (e.g. instances_train2017.json) streamed: memory holds the kept fields only, never
@@ -128,7 +130,7 @@ export async function readCocoInstances(file: string, options: ReadCocoOptions =
   const annotations: CocoAnnotation[] = [];
   const categories: CocoCategory[] = [];
   const seen = new Set<string>();
-  for await (const batch of readTopLevelArrayElements(file, INSTANCE_KEYS)) {
+  for await (const batch of readTopLevelArrayElements(file, INSTANCE_KEYS, { skipMembers: SKIPPED })) {
     for (const element of batch) {
       seen.add(element.key);
       if (element.key === 'annotations') {

@@ -21,6 +21,19 @@ export {
 export { PseudoDataError, type PseudoDataErrorCode } from './errors.js';
 export { type JsonElement, readTopLevelArrayElements } from './json-elements.js';
 export {
+  type CategoryInfo,
+  type LocalizeInstructOptions,
+  type LocalizeSource,
+  type LocalizeStats,
+  localizeInstructRecords,
+  newStats,
+  OBJECTIVES,
+  type Objective,
+  type WriteLocalizeInstructOptions,
+  type WriteLocalizeInstructResult,
+  writeLocalizeInstruct,
+} from './localize.js';
+export {
   type AnnotatedImage,
   type AnnotatedObject,
   absentCategoryIds,
@@ -52,4 +65,22 @@ export {
   writeCocoInstances,
 } from './pseudo-boxes.js';
 export { captionsFromRefs, type RefcocoDataset, type ReferringExpression, readRefcoco } from './refcoco.js';
+export {
+  buildPrefcoco,
+  type CaptionItem,
+  type CaptionObjectsOptions,
+  type CaptionResult,
+  captionItems,
+  captionObjects,
+  cleanCaption,
+  type PrefcocoOptions,
+  type PrefcocoResult,
+} from './selftrain.js';
+export {
+  buildVideoData,
+  type FrameExtractor,
+  type VideoDataOptions,
+  type VideoDataStats,
+  type VideoFrames,
+} from './video.js';
 export { type FrameAnnotations, type VideoObject, type VideoObjectsResult, videoObjects } from './video-objects.js';

@@ -74,12 +74,17 @@ export function selectUniqueObjects(
   image: AnnotatedImage,
   onSkip?: (object: AnnotatedObject, reason: SkipReason) => void,
 ): AnnotatedObject[] {
-  const counts = new Map<number, number>();
-  for (const object of image.objects) counts.set(object.categoryId, (counts.get(object.categoryId) ?? 0) + 1);
+  const objects = image.objects;
   const unique: AnnotatedObject[] = [];
-  for (const object of image.objects) {
+  for (let i = 0; i < objects.length; i++) {
+    const object = objects[i] as AnnotatedObject;
+    // Images hold a handful of objects: comparing pairs is faster than a Map per image at COCO scale.
+    let repeated = false;
+    for (let j = 0; j < objects.length && !repeated; j++) {
+      repeated = j !== i && (objects[j] as AnnotatedObject).categoryId === object.categoryId;
+    }
     if (object.crowd) onSkip?.(object, 'crowd');
-    else if ((counts.get(object.categoryId) ?? 0) > 1) onSkip?.(object, 'repeated-category');
+    else if (repeated) onSkip?.(object, 'repeated-category');
     else if (!(object.box[2] > object.box[0] && object.box[3] > object.box[1])) onSkip?.(object, 'empty-box');
     else unique.push(object);
   }

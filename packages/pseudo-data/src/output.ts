@@ -25,7 +25,8 @@ export async function openRecordWriter(path: string, format: RecordFormat): Prom
   }
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const stream = createWriteStream(tmp);
+  // A deep write queue: building goes on while the file system catches up, instead of idling at every 1 MiB.
+  const stream = createWriteStream(tmp, { highWaterMark: 16 << 20 });
   let failure: Error | undefined;
   stream.on('error', (error) => {
     failure = error;
@@ -37,7 +38,19 @@ export async function openRecordWriter(path: string, format: RecordFormat): Prom
     if (buffer.length === 0) return;
     const ok = stream.write(buffer);
     buffer = '';
-    if (!ok) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
+    if (!ok) {
+      await new Promise<void>((resolve, reject) => {
+        const done = (error?: Error) => {
+          stream.off('drain', onDrain);
+          stream.off('error', done);
+          if (error) reject(new PseudoDataError('IO', `cannot write ${tmp}: ${error.message}`, { cause: error }));
+          else resolve();
+        };
+        const onDrain = () => done();
+        stream.on('drain', onDrain);
+        stream.on('error', done);
+      });
+    }
   };
   const abort = async () => {
     stream.destroy();

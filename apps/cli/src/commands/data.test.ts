@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CliIo } from '../io.js';
+import { run } from '../program.js';
+
+// The fixture of @locvlm/pseudo-data (COCO instances + images drawn by sharp).
+const fixtures = join(dirname(createRequire(import.meta.url).resolve('@locvlm/pseudo-data/package.json')), 'fixtures');
+
+async function locvlm(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const line = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
+  const io: CliIo = { out: (t) => out.push(line(t)), err: (t) => err.push(line(t)) };
+  const code = await run(argv, io);
+  return { code, out: out.join('').trimEnd(), err: err.join('').trimEnd() };
+}
+
+describe('locvlm data localize-instruct', () => {
+  it('writes LLaVA JSON and stats.json and prints a summary', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cli-li-'));
+    const result = await locvlm(
+      'data',
+      'localize-instruct',
+      '--coco',
+      join(fixtures, 'instances.json'),
+      '--images-dir',
+      join(fixtures, 'images'),
+      '--images-root',
+      fixtures,
+      '--out',
+      out,
+      '--seed',
+      '3',
+      '--bins',
+      '336',
+      '--repr',
+      'point',
+    );
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('records: 7');
+    expect(result.out).toContain('LocPred 4, NegPred 4, RevLoc 4');
+    const records = JSON.parse(readFileSync(join(out, 'localize-instruct.json'), 'utf8'));
+    expect(records[0].image).toBe('images/cat-and-two-dogs.png');
+    expect(JSON.stringify(records)).toContain('(cx,cy) point');
+    expect(JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')).records).toBe(7);
+  });
+
+  it('reports bad flags and bad files as input errors (exit 2) naming the problem', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cli-li-'));
+    const badBins = await locvlm(
+      'data',
+      'localize-instruct',
+      '--coco',
+      join(fixtures, 'instances.json'),
+      '--out',
+      out,
+      '--bins',
+      'x',
+    );
+    expect(badBins.code).toBe(2);
+    expect(badBins.err).toContain('--bins "x"');
+    const bad = join(out, 'bad.json');
+    const coco = JSON.parse(readFileSync(join(fixtures, 'instances.json'), 'utf8'));
+    coco.annotations[2].bbox = [1, 2, 3];
+    writeFileSync(bad, JSON.stringify(coco));
+    const badFile = await locvlm('data', 'localize-instruct', '--coco', bad, '--out', out);
+    expect(badFile.code).toBe(2);
+    expect(badFile.err).toContain('annotations[2].bbox');
+    const help = await locvlm('data', 'localize-instruct', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('--repr <repr>');
+  });
+
+  it('builds from panoptic output and from referring expressions', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cli-pan-'));
+    const panoptic = await locvlm(
+      'data',
+      'localize-instruct',
+      '--panoptic',
+      join(fixtures, 'panoptic.json'),
+      '--panoptic-png',
+      join(fixtures, 'panoptic'),
+      '--out',
+      out,
+      '--format',
+      'jsonl',
+    );
+    expect(panoptic.code).toBe(0);
+    expect(readFileSync(join(out, 'localize-instruct.jsonl'), 'utf8').trim().split('\n').length).toBe(7);
+    const refs = await locvlm(
+      'data',
+      'localize-instruct',
+      '--coco',
+      join(fixtures, 'instances.json'),
+      '--refs',
+      join(fixtures, 'refs.json'),
+      '--out',
+      out,
+    );
+    expect(refs.code).toBe(0);
+    expect(readFileSync(join(out, 'localize-instruct.json'), 'utf8')).toContain('orange cat on the left');
+  });
+});

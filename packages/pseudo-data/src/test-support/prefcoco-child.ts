@@ -1,0 +1,22 @@
+// Child process for the resume test: builds PRefCOCO against the fake server. argv: instances imagesDir outDir url
+import { createCodec } from '@locvlm/coord-codec';
+import { readCocoInstances } from '../coco.js';
+import { imagesFromCoco } from '../objects.js';
+import { buildPrefcoco } from '../selftrain.js';
+import { fakeOpenAiModel } from './fake-openai.js';
+
+const [instances, imagesDir, outDir, url] = process.argv.slice(2) as [string, string, string, string];
+const coco = await readCocoInstances(instances);
+const result = await buildPrefcoco(
+  { images: imagesFromCoco(coco), categories: coco.categories },
+  {
+    model: fakeOpenAiModel(url),
+    imagesDir,
+    outDir,
+    codec: createCodec({ kind: 'ivb', bins: 224 }),
+    seed: 3,
+    concurrency: 3,
+    jobConfig: { instances: 'synthetic' },
+  },
+);
+process.stdout.write(`${JSON.stringify({ described: result.described, records: result.stats.records })}\n`);
