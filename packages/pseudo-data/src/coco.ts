@@ -134,15 +134,10 @@ export async function readCocoInstances(file: string, options: ReadCocoOptions =
     for (const element of batch) {
       seen.add(element.key);
       if (element.key === 'annotations') {
-        const a = parseElement(file, element, cocoAnnotationSchema);
-        annotations.push({
-          id: a.id,
-          image_id: a.image_id,
-          category_id: a.category_id,
-          bbox: a.bbox,
-          iscrowd: a.iscrowd,
-          area: a.area ?? a.bbox[2] * a.bbox[3],
-        });
+        // zod's output holds the declared members only (masks and extra keys are gone): keep it as is.
+        const a = parseElement(file, element, cocoAnnotationSchema) as CocoAnnotation & { area?: number };
+        a.area ??= a.bbox[2] * a.bbox[3];
+        annotations.push(a);
       } else if (element.key === 'images') {
         const image = parseElement(file, element, cocoImageSchema);
         images.push({ id: image.id, file_name: image.file_name, width: image.width, height: image.height });

@@ -105,3 +105,44 @@ describe('locvlm data localize-instruct', () => {
     expect(readFileSync(join(out, 'localize-instruct.json'), 'utf8')).toContain('orange cat on the left');
   });
 });
+
+describe('locvlm data video', () => {
+  it('samples 8 frames with video-pool, detects, keeps the (static) objects and writes blurred frames', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { existsSync, readdirSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'cli-video-'));
+    const video = join(dir, 'videos', 'still.mp4');
+    (await import('node:fs')).mkdirSync(dirname(video), { recursive: true });
+    // A 2-second clip of the fixture image: every object stands still.
+    execFileSync('ffmpeg', [
+      ...['-loglevel', 'error', '-loop', '1', '-i', join(fixtures, 'images', 'cat-and-two-dogs.png')],
+      ...['-t', '2', '-r', '10', '-pix_fmt', 'yuv420p', video],
+    ]);
+    const out = join(dir, 'out');
+    const result = await locvlm(
+      'data',
+      'video',
+      '--out',
+      out,
+      '--videos-root',
+      join(dir, 'videos'),
+      '--score',
+      '0.1',
+      '--seed',
+      '2',
+      video,
+    );
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('videos: 1');
+    expect(result.out).toContain('moving 0');
+    expect(readdirSync(join(out, 'frames', 'still'))).toHaveLength(8);
+    const records = JSON.parse(readFileSync(join(out, 'localize-video.json'), 'utf8'));
+    expect(records[0].id).toBe('still.mp4:locpred');
+    expect(records[0].video).toBe('still.mp4');
+    expect(records[0].frames[0]).toBe('frames/still/00.jpg');
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));
+    expect(stats.objects).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'video.run.jsonl'))).toBe(true);
+  }, 120_000);
+});
