@@ -164,3 +164,14 @@ describe('readTopLevelArrayElements on random JSON', () => {
     );
   });
 });
+
+describe('checkReferences', () => {
+  it('names the second use of an annotation id', async () => {
+    const original = JSON.parse(readFileSync(fixture, 'utf8'));
+    original.annotations[6].id = original.annotations[2].id;
+    const file = write('dup.json', JSON.stringify(original));
+    expect((await failure(readCocoInstances(file))).message).toContain(
+      `annotations[6].id ${original.annotations[2].id} is used twice`,
+    );
+  });
+});

@@ -191,11 +191,17 @@ export function checkReferences(file: string, dataset: CocoDataset): void {
     }
     categoryIds.add(category.id);
   });
-  const annotationIds = new Set<number>();
+  // 860k ids: a sorted typed array finds duplicates several times faster than a Set.
+  const ids = Float64Array.from(dataset.annotations, (a) => a.id).sort();
+  for (let k = 1; k < ids.length; k++) {
+    if (ids[k] === ids[k - 1]) {
+      const i = dataset.annotations.findIndex(
+        (a, j) => a.id === ids[k] && dataset.annotations.findIndex((b) => b.id === a.id) !== j,
+      );
+      throw new PseudoDataError('BAD_INPUT', `${file}: annotations[${i}].id ${ids[k]} is used twice`);
+    }
+  }
   dataset.annotations.forEach((a, i) => {
-    if (annotationIds.has(a.id))
-      throw new PseudoDataError('BAD_INPUT', `${file}: annotations[${i}].id ${a.id} is used twice`);
-    annotationIds.add(a.id);
     if (!imageIds.has(a.image_id)) {
       throw new PseudoDataError('BAD_INPUT', `${file}: annotations[${i}].image_id ${a.image_id} names no image`);
     }
