@@ -146,3 +146,41 @@ describe('locvlm data video', () => {
     expect(existsSync(join(out, 'video.run.jsonl'))).toBe(true);
   }, 120_000);
 });
+
+describe('locvlm data pseudo-boxes', () => {
+  it('detects objects in a folder and writes COCO instances that localize-instruct reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-boxes-'));
+    const instances = join(dir, 'pseudo.json');
+    const boxes = await locvlm(
+      'data',
+      'pseudo-boxes',
+      '--images',
+      join(fixtures, 'images'),
+      '--out',
+      instances,
+      '--score',
+      '0.1',
+    );
+    expect(boxes.err).toBe('');
+    expect(boxes.code).toBe(0);
+    expect(boxes.out).toContain('images: 4');
+    const coco = JSON.parse(readFileSync(instances, 'utf8'));
+    expect(coco.categories).toHaveLength(80);
+    expect(coco.annotations.length).toBeGreaterThan(0);
+    const built = await locvlm('data', 'localize-instruct', '--coco', instances, '--out', join(dir, 'li'));
+    expect(built.code).toBe(0);
+    expect(built.out).toContain('images: 4');
+    const bad = await locvlm(
+      'data',
+      'pseudo-boxes',
+      '--images',
+      join(fixtures, 'images'),
+      '--out',
+      instances,
+      '--score',
+      '2',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--score "2"');
+  }, 120_000);
+});
