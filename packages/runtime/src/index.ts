@@ -1,4 +1,17 @@
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
+export {
+  centerCrop,
+  decodeImage,
+  type PreprocessedImage,
+  type PreprocessPlan,
+  padBackground,
+  padToSquare,
+  preprocessRgb,
+  type RgbImage,
+  shortestEdgeSize,
+  toPixelValues,
+} from './image/preprocess.js';
+export { type ImageLimits, parseDataUrl, readImageSource } from './image/source.js';
 export type {
   ChatMessage,
   ContentPart,
@@ -8,3 +21,15 @@ export type {
   ImageSource,
   VisionLanguageModel,
 } from './model.js';
+export { type ImageProcessingConfig, loadModelConfig, type ModelConfig } from './onnx/config.js';
+export type { SessionOptions } from './onnx/engine.js';
+export {
+  type CompletionRequest,
+  type CompletionResult,
+  loadOnnxModel,
+  OnnxVisionLanguageModel,
+  type OnnxModelOptions,
+  type PromptRenderer,
+} from './onnx/model.js';
+export { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from './onnx/ort.js';
+export { SeededRandom } from './onnx/sampling.js';

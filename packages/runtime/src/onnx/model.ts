@@ -1,0 +1,340 @@
+// The local LLaVA-family model on onnxruntime-node, behind the VisionLanguageModel interface.
+import { resolve } from 'node:path';
+import { RuntimeError } from '../errors.js';
+import { decodeImage, type PreprocessedImage, type PreprocessPlan, preprocessRgb } from '../image/preprocess.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
+import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
+import { type ModelConfig, loadModelConfig } from './config.js';
+import { type DecodeOutput, LlavaEngine, type PreparedSequence, type SessionOptions } from './engine.js';
+import type { ExecutionProviderChoice } from './ort.js';
+import { TextTracker } from './text.js';
+import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
+
+export interface OnnxModelOptions extends SessionOptions {
+  /** Override config.json's `locvlm.image_aspect_ratio`: 'pad' (LLaVA-1.5, the default) pads to a square first. */
+  imageAspectRatio?: 'pad' | 'square' | 'none';
+  /** Image size limits (bytes, decoded pixels) and whether http(s) image URLs may be fetched. */
+  imageLimits?: ImageLimits;
+  /** Render chat messages into one prompt string with image placeholders; see `generate`. */
+  renderPrompt?: PromptRenderer;
+}
+
+/** Chat messages -> prompt text in which each image appears as the model's image token (e.g. `<image>`). */
+export type PromptRenderer = (request: GenerateRequest, config: ModelConfig) => { prompt: string; images: ImageSource[] };
+
+/** A raw completion: prompt text already in the model's chat format, with one image placeholder per image. */
+export interface CompletionRequest extends GenerateOptions {
+  prompt: string;
+  images?: ImageSource[];
+  /** Token ids that end generation (default: generation_config.json's eos_token_id). */
+  eosTokenIds?: number[];
+  /** false recomputes the whole sequence each step instead of using the KV cache (for checking; slow). */
+  useCache?: boolean;
+}
+
+export interface CompletionResult extends GenerateResult {
+  /** Tokens in the prompt after image expansion. */
+  promptTokens: number;
+  /** How each image was padded, resized and cropped (to map locations back to original pixels). */
+  imagePlans: PreprocessPlan[];
+}
+
+interface PreparedRequest {
+  seq: PreparedSequence;
+  plans: PreprocessPlan[];
+  maxNewTokens: number;
+}
+
+function checkOptions(o: GenerateOptions): void {
+  const bad = (message: string) => {
+    throw new RuntimeError('BAD_INPUT', message);
+  };
+  if (o.maxNewTokens !== undefined && (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1))
+    bad(`maxNewTokens must be a positive integer, got ${o.maxNewTokens}`);
+  if (o.temperature !== undefined && !(o.temperature >= 0)) bad(`temperature must be >= 0, got ${o.temperature}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) bad(`topP must be in (0, 1], got ${o.topP}`);
+  if (o.stop !== undefined && (!Array.isArray(o.stop) || o.stop.some((s) => typeof s !== 'string' || s === '')))
+    bad('stop must be an array of non-empty strings');
+}
+
+export class OnnxVisionLanguageModel implements VisionLanguageModel {
+  readonly id: string;
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly tokenizer: TextTokenizer,
+    private readonly engine: LlavaEngine,
+    private readonly options: OnnxModelOptions,
+  ) {
+    this.id = config.dir;
+  }
+
+  /** Which execution provider runs the model, and why. */
+  get executionProvider(): ExecutionProviderChoice {
+    return this.engine.provider;
+  }
+
+  /** Decode and preprocess one image exactly as the model sees it (CHW float32 plus the pad/resize/crop plan). */
+  async preprocessImage(source: ImageSource): Promise<PreprocessedImage> {
+    const limits = this.options.imageLimits ?? {};
+    const bytes = await readImageSource(source, limits);
+    const rgb = await decodeImage(bytes, {
+      maxPixels: limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+      where: describeSource(source),
+    });
+    const aspect = this.options.imageAspectRatio ?? this.config.imageAspectRatio;
+    return preprocessRgb(rgb, this.config.image, { pad: aspect === 'pad' });
+  }
+
+  /** Tokenise a prompt, expanding each image placeholder into one image token per feature row. */
+  tokenizePrompt(prompt: string, imageCount: number): number[] {
+    if (typeof prompt !== 'string' || prompt.trim() === '') throw new RuntimeError('BAD_INPUT', 'the prompt is empty');
+    const marker = this.config.imageToken;
+    const placeholders = prompt.split(marker).length - 1;
+    if (placeholders !== imageCount) {
+      throw new RuntimeError(
+        'BAD_INPUT',
+        `the prompt has ${placeholders} image placeholder(s) ${marker} but ${imageCount} image(s) were given`,
+      );
+    }
+    const expanded = prompt.split(marker).join(marker.repeat(this.config.imageTokensPerImage));
+    const ids = this.tokenizer.encode(expanded);
+    const imageRows = ids.filter((id) => id === this.config.imageTokenId).length;
+    if (imageRows !== imageCount * this.config.imageTokensPerImage) {
+      throw new RuntimeError(
+        'MODEL_CONFIG',
+        `tokenizer.json turns ${imageCount} ${marker} placeholder(s) into ${imageRows} image tokens (id ${this.config.imageTokenId}), expected ${imageCount * this.config.imageTokensPerImage}`,
+      );
+    }
+    return ids;
+  }
+
+  private async prepare(requests: CompletionRequest[]): Promise<PreparedRequest[]> {
+    for (const r of requests) checkOptions(r);
+    const images = await Promise.all(requests.map((r) => Promise.all((r.images ?? []).map((i) => this.preprocessImage(i)))));
+    const prepared = requests.map((r, k) => {
+      const ids = this.tokenizePrompt(r.prompt, images[k]!.length);
+      const room = this.config.maxPositions - ids.length;
+      if (room < 1) {
+        throw new RuntimeError(
+          'CONTEXT_LENGTH',
+          `the prompt is ${ids.length} tokens (images expanded) but the model's context is ${this.config.maxPositions} (text_config.max_position_embeddings)`,
+        );
+      }
+      return { ids, room };
+    });
+    const all = images.flat();
+    const features =
+      all.length > 0
+        ? await this.engine.encodeImages(
+            all.map((i) => i.pixelValues),
+            this.config.image.cropHeight,
+            this.config.image.cropWidth,
+          )
+        : null;
+    const perImage = this.config.imageTokensPerImage * this.config.hiddenSize;
+    let next = 0;
+    return requests.map((r, k) => {
+      const n = images[k]!.length;
+      const imageFeatures = n > 0 && features ? features.subarray(next * perImage, (next + n) * perImage) : null;
+      next += n;
+      return {
+        seq: { ids: prepared[k]!.ids, imageFeatures },
+        plans: images[k]!.map((i) => i.plan),
+        maxNewTokens: Math.min(r.maxNewTokens ?? 128, prepared[k]!.room),
+      };
+    });
+  }
+
+  /** One decoding run over several requests at once (left-padded batch); the sampling options of the first apply. */
+  private async run(
+    requests: CompletionRequest[],
+    onDelta?: (row: number, delta: string) => void,
+  ): Promise<CompletionResult[]> {
+    const t0 = performance.now();
+    const prepared = await this.prepare(requests);
+    const first = requests[0]!;
+    const trackers = requests.map((r) =>
+      onDelta || (r.stop && r.stop.length > 0) ? new TextTracker(this.tokenizer, r.stop ?? []) : null,
+    );
+    const limits = prepared.map((p) => p.maxNewTokens);
+    const preparedMs = performance.now() - t0;
+    const maxNewTokens = Math.max(...limits);
+    const output: DecodeOutput = await this.engine.decode(
+      prepared.map((p) => p.seq),
+      {
+        maxNewTokens,
+        temperature: first.temperature ?? 0,
+        topP: first.topP ?? 1,
+        seed: first.seed ?? 0,
+        eosTokenIds: first.eosTokenIds ?? this.config.eosTokenIds,
+        useCache: first.useCache ?? true,
+        ...(first.signal ? { signal: first.signal } : {}),
+        onStep: (step, tokens) => {
+          const stop: number[] = [];
+          tokens.forEach((t, b) => {
+            if (t === null) return;
+            const tracker = trackers[b];
+            if (tracker) {
+              const delta = tracker.push(t);
+              if (delta && onDelta) onDelta(b, delta);
+              if (tracker.stopped) stop.push(b);
+            }
+            if (step + 1 >= limits[b]!) stop.push(b);
+          });
+          return stop;
+        },
+      },
+    );
+    const totalMs = performance.now() - t0;
+    return requests.map((r, b) => {
+      const tracker = trackers[b];
+      const ids = output.tokens[b]!;
+      let text: string;
+      let finishReason = output.finishReasons[b]!;
+      if (tracker) {
+        const rest = tracker.flush();
+        if (rest && onDelta) onDelta(b, rest);
+        text = tracker.fullText;
+        if (!tracker.stopped && ids.length >= prepared[b]!.maxNewTokens) finishReason = 'length';
+      } else {
+        text = this.tokenizer.decode(ids);
+        if (ids.length >= prepared[b]!.maxNewTokens) finishReason = 'length';
+      }
+      const result: CompletionResult = {
+        text,
+        finishReason,
+        promptTokens: prepared[b]!.seq.ids.length,
+        imagePlans: prepared[b]!.plans,
+      };
+      if (r.details) {
+        result.tokenIds = [...ids];
+        result.timing = {
+          promptMs: preparedMs + output.promptMs,
+          firstTokenMs: preparedMs + output.firstTokenMs,
+          totalMs,
+          newTokens: ids.length,
+        };
+      }
+      return result;
+    });
+  }
+
+  /** Generate from a prompt already in the model's chat format (images as placeholders, in order). */
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    const [result] = await this.run([request]);
+    return result!;
+  }
+
+  /**
+   * Several prompts in one batched decoding run (left-padded; each row stops at its own EOS, stop string or
+   * maxNewTokens). Sampling settings (temperature, topP, seed, signal, useCache) are taken from the first request.
+   */
+  completeBatch(requests: CompletionRequest[]): Promise<CompletionResult[]> {
+    if (requests.length === 0) return Promise.resolve([]);
+    return this.run(requests);
+  }
+
+  /** Text deltas of a raw completion as they are generated. */
+  streamCompletion(request: CompletionRequest): AsyncIterable<string> {
+    return streamFrom((push, signal) =>
+      this.run([{ ...request, signal: anySignal(request.signal, signal) }], (_row, delta) => push(delta)),
+    );
+  }
+
+  private render(request: GenerateRequest): CompletionRequest {
+    const renderer = this.options.renderPrompt;
+    if (!renderer) {
+      throw new RuntimeError(
+        'BAD_INPUT',
+        'this model has no prompt renderer for chat messages; pass renderPrompt or use complete() with a prompt',
+      );
+    }
+    if (!Array.isArray(request.messages) || request.messages.length === 0)
+      throw new RuntimeError('BAD_INPUT', 'messages must be a non-empty array');
+    const { prompt, images } = renderer(request, this.config);
+    const { messages: _messages, ...options } = request;
+    return { ...options, prompt, images };
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const { promptTokens: _p, imagePlans: _i, ...result } = await this.complete(this.render(request));
+    return result;
+  }
+
+  stream(request: GenerateRequest): AsyncIterable<string> {
+    return this.streamCompletion(this.render(request));
+  }
+
+  /** Several chat requests in one batched run (see completeBatch). */
+  async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
+    const results = await this.completeBatch(requests.map((r) => this.render(r)));
+    return results.map(({ promptTokens: _p, imagePlans: _i, ...r }) => r);
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}
+
+function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
+}
+
+/** Bridge a producer that pushes strings into an async iterator; breaking out of the loop aborts the producer. */
+function streamFrom(
+  produce: (push: (value: string) => void, signal: AbortSignal) => Promise<unknown>,
+): AsyncIterable<string> {
+  return {
+    [Symbol.asyncIterator]() {
+      const controller = new AbortController();
+      const queue: string[] = [];
+      let done = false;
+      let error: unknown;
+      let wake: (() => void) | undefined;
+      const notify = () => {
+        wake?.();
+        wake = undefined;
+      };
+      produce((v) => {
+        queue.push(v);
+        notify();
+      }, controller.signal).then(
+        () => {
+          done = true;
+          notify();
+        },
+        (e: unknown) => {
+          error = e;
+          done = true;
+          notify();
+        },
+      );
+      return {
+        async next(): Promise<IteratorResult<string>> {
+          while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+          if (queue.length > 0) return { value: queue.shift()!, done: false };
+          if (error !== undefined) {
+            const e = error;
+            error = undefined;
+            throw e;
+          }
+          return { value: undefined, done: true };
+        },
+        async return(): Promise<IteratorResult<string>> {
+          controller.abort();
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}
+
+/** Load a transformers.js-layout LLaVA model directory (see README, "Model layout"). */
+export async function loadOnnxModel(dir: string, options: OnnxModelOptions = {}): Promise<OnnxVisionLanguageModel> {
+  const abs = resolve(dir);
+  const config = await loadModelConfig(abs);
+  const tokenizer = await loadTokenizer(abs);
+  const engine = await LlavaEngine.load(config, options);
+  return new OnnxVisionLanguageModel(config, tokenizer, engine, options);
+}
