@@ -27,8 +27,8 @@ export {
   type CompletionRequest,
   type CompletionResult,
   loadOnnxModel,
-  OnnxVisionLanguageModel,
   type OnnxModelOptions,
+  OnnxVisionLanguageModel,
   type PromptRenderer,
 } from './onnx/model.js';
 export { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from './onnx/ort.js';

@@ -41,10 +41,7 @@ export function loadSharp(): Promise<SharpFactory> {
 }
 
 /** Decode encoded bytes to RGB (alpha dropped, grey replicated, EXIF orientation applied), as transformers.js does. */
-export async function decodeImage(
-  bytes: Uint8Array,
-  options: { maxPixels: number; where: string },
-): Promise<RgbImage> {
+export async function decodeImage(bytes: Uint8Array, options: { maxPixels: number; where: string }): Promise<RgbImage> {
   const sharp = await loadSharp();
   let data: Buffer;
   let info: { width: number; height: number; channels: number };
@@ -85,11 +82,7 @@ export async function decodeImage(
  * (122, 116, 104) for CLIP's mean (rounding would give 123, 117, 104).
  */
 export function padBackground(config: ImageProcessingConfig): [number, number, number] {
-  return [
-    Math.trunc(config.mean[0] * 255),
-    Math.trunc(config.mean[1] * 255),
-    Math.trunc(config.mean[2] * 255),
-  ];
+  return [Math.trunc(config.mean[0] * 255), Math.trunc(config.mean[1] * 255), Math.trunc(config.mean[2] * 255)];
 }
 
 /** Paste the image on a max(w, h) square of `background` at ((m - w) // 2, (m - h) // 2). */

@@ -141,7 +141,10 @@ function edge(size: z.infer<typeof sizeSchema> | undefined, path: string, key: s
   if (typeof size === 'number') return { w: size, h: size };
   if (size.shortest_edge !== undefined) return { w: size.shortest_edge, h: size.shortest_edge };
   if (size.width !== undefined && size.height !== undefined) return { w: size.width, h: size.height };
-  throw new RuntimeError('MODEL_CONFIG', `${path}: ${key} ${JSON.stringify(size)} has neither shortest_edge nor width+height`);
+  throw new RuntimeError(
+    'MODEL_CONFIG',
+    `${path}: ${key} ${JSON.stringify(size)} has neither shortest_edge nor width+height`,
+  );
 }
 
 function triple(v: number | number[] | undefined, fallback: [number, number, number]): [number, number, number] {

@@ -88,9 +88,13 @@ export class LlavaEngine {
         const s = await stat(path);
         if (!s.isFile() || s.size === 0) throw new Error(s.size === 0 ? 'the file is empty' : 'not a file');
       } catch (cause) {
-        throw new RuntimeError('MODEL_FILES', `model file ${path} is missing or unreadable: ${(cause as Error).message}`, {
-          cause,
-        });
+        throw new RuntimeError(
+          'MODEL_FILES',
+          `model file ${path} is missing or unreadable: ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
       }
     }
     const sessionOptions = (p: 'cpu' | 'cuda'): InferenceSession.SessionOptions => ({
@@ -103,9 +107,13 @@ export class LlavaEngine {
       try {
         return await ort.InferenceSession.create(path, sessionOptions(p));
       } catch (cause) {
-        throw new RuntimeError('MODEL_FILES', `${path} cannot be loaded as an ONNX model: ${(cause as Error).message}`, {
-          cause,
-        });
+        throw new RuntimeError(
+          'MODEL_FILES',
+          `${path} cannot be loaded as an ONNX model: ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
       }
     };
     let sessions: InferenceSession[];
@@ -192,7 +200,8 @@ export class LlavaEngine {
       const out = new Float32Array(ids.length * h);
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]!;
-        if (id < 0 || id >= this.vocabSize) throw new RuntimeError('BAD_INPUT', `token id ${id} is outside the vocabulary`);
+        if (id < 0 || id >= this.vocabSize)
+          throw new RuntimeError('BAD_INPUT', `token id ${id} is outside the vocabulary`);
         out.set(table.subarray(id * h, (id + 1) * h), i * h);
       }
       return out;
@@ -381,7 +390,8 @@ function checkGraphs(
   const fail = (path: string, message: string) => {
     throw new RuntimeError('MODEL_CONFIG', `${path}: ${message}`);
   };
-  if (vision.inputNames.length < 1 || vision.outputNames.length < 1) fail(visionPath, 'expects pixel_values -> image_features');
+  if (vision.inputNames.length < 1 || vision.outputNames.length < 1)
+    fail(visionPath, 'expects pixel_values -> image_features');
   const pixelDims = dimsOf(vision.inputMetadata[0]);
   if (pixelDims && pixelDims.length === 4) {
     const [, c, ph, pw] = pixelDims;
@@ -391,7 +401,8 @@ function checkGraphs(
     if (typeof pw === 'number' && pw !== config.image.cropWidth)
       fail(visionPath, `takes images of width ${pw} but preprocessor_config.json crops to ${config.image.cropWidth}`);
   }
-  if (embed.inputNames.length !== 1) fail(embedPath, `expects one input (input_ids), has ${embed.inputNames.join(', ')}`);
+  if (embed.inputNames.length !== 1)
+    fail(embedPath, `expects one input (input_ids), has ${embed.inputNames.join(', ')}`);
   const embedDims = dimsOf(embed.outputMetadata[0]);
   const embedWidth = embedDims?.[embedDims.length - 1];
   if (typeof embedWidth === 'number' && embedWidth !== config.hiddenSize)
@@ -418,7 +429,10 @@ function checkGraphs(
       if (dims && dims.length === 4) {
         const [, heads, , headDim] = dims;
         if (typeof heads === 'number' && heads !== config.numKeyValueHeads)
-          fail(decoderPath, `${past} has ${heads} heads but config.json says num_key_value_heads ${config.numKeyValueHeads}`);
+          fail(
+            decoderPath,
+            `${past} has ${heads} heads but config.json says num_key_value_heads ${config.numKeyValueHeads}`,
+          );
         if (typeof headDim === 'number' && headDim !== config.headDim)
           fail(decoderPath, `${past} has head size ${headDim} but config.json gives head_dim ${config.headDim}`);
       }

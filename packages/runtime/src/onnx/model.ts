@@ -4,7 +4,7 @@ import { RuntimeError } from '../errors.js';
 import { decodeImage, type PreprocessedImage, type PreprocessPlan, preprocessRgb } from '../image/preprocess.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
-import { type ModelConfig, loadModelConfig } from './config.js';
+import { loadModelConfig, type ModelConfig } from './config.js';
 import { type DecodeOutput, LlavaEngine, type PreparedSequence, type SessionOptions } from './engine.js';
 import type { ExecutionProviderChoice } from './ort.js';
 import { TextTracker } from './text.js';
@@ -20,7 +20,10 @@ export interface OnnxModelOptions extends SessionOptions {
 }
 
 /** Chat messages -> prompt text in which each image appears as the model's image token (e.g. `<image>`). */
-export type PromptRenderer = (request: GenerateRequest, config: ModelConfig) => { prompt: string; images: ImageSource[] };
+export type PromptRenderer = (
+  request: GenerateRequest,
+  config: ModelConfig,
+) => { prompt: string; images: ImageSource[] };
 
 /** A raw completion: prompt text already in the model's chat format, with one image placeholder per image. */
 export interface CompletionRequest extends GenerateOptions {
@@ -111,7 +114,9 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
 
   private async prepare(requests: CompletionRequest[]): Promise<PreparedRequest[]> {
     for (const r of requests) checkOptions(r);
-    const images = await Promise.all(requests.map((r) => Promise.all((r.images ?? []).map((i) => this.preprocessImage(i)))));
+    const images = await Promise.all(
+      requests.map((r) => Promise.all((r.images ?? []).map((i) => this.preprocessImage(i)))),
+    );
     const prepared = requests.map((r, k) => {
       const ids = this.tokenizePrompt(r.prompt, images[k]!.length);
       const room = this.config.maxPositions - ids.length;

@@ -48,7 +48,9 @@ describe('parity with transformers.js on the tiny fixture', () => {
       [56, 56],
     ] as const) {
       const png = await noisePng(w, h, w + h);
-      const ours = await (await loadOnnxModel(tinyModelDir, { device: 'cpu', imageAspectRatio: 'none' })).preprocessImage({
+      const ours = await (
+        await loadOnnxModel(tinyModelDir, { device: 'cpu', imageAspectRatio: 'none' })
+      ).preprocessImage({
         bytes: png,
       });
       const theirs = await processor.image_processor(await rawImage(png));
@@ -63,11 +65,10 @@ describe('parity with transformers.js on the tiny fixture', () => {
     const ours = await model.preprocessImage({ bytes: png });
     expect(ours.plan.pad).toEqual({ size: 90, left: 0, top: 20, background: [122, 116, 104] });
     const decoded = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-    const padded = padToSquare(
-      { width: 90, height: 50, data: new Uint8Array(decoded.data) },
-      [122, 116, 104],
-    ).image;
-    const paddedPng = await sharp(padded.data, { raw: { width: 90, height: 90, channels: 3 } }).png().toBuffer();
+    const padded = padToSquare({ width: 90, height: 50, data: new Uint8Array(decoded.data) }, [122, 116, 104]).image;
+    const paddedPng = await sharp(padded.data, { raw: { width: 90, height: 90, channels: 3 } })
+      .png()
+      .toBuffer();
     const theirs = await processor.image_processor(await rawImage(new Uint8Array(paddedPng)));
     expect(Array.from(ours.pixelValues)).toEqual(Array.from((theirs.pixel_values as Tensor).data as Float32Array));
   });
