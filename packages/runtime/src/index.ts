@@ -33,3 +33,10 @@ export {
 } from './onnx/model.js';
 export { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from './onnx/ort.js';
 export { SeededRandom } from './onnx/sampling.js';
+export {
+  createOpenAIModel,
+  OpenAICompatibleModel,
+  type OpenAIEndpoint,
+  type OpenAIModelOptions,
+  sniffImageType,
+} from './openai/model.js';

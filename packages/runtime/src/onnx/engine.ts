@@ -60,7 +60,7 @@ interface DecoderLayout {
 }
 
 function dimsOf(meta: InferenceSession.ValueMetadata | undefined): ReadonlyArray<number | string> | undefined {
-  return meta && meta.isTensor ? meta.shape : undefined;
+  return meta?.isTensor ? meta.shape : undefined;
 }
 
 export class LlavaEngine {

@@ -53,7 +53,7 @@ describe('parity with transformers.js on the tiny fixture', () => {
       ).preprocessImage({
         bytes: png,
       });
-      const theirs = await processor.image_processor(await rawImage(png));
+      const theirs = await processor.image_processor!(await rawImage(png));
       const expected = (theirs.pixel_values as Tensor).data as Float32Array;
       expect(ours.pixelValues.length).toBe(expected.length);
       expect(Array.from(ours.pixelValues)).toEqual(Array.from(expected));
@@ -69,7 +69,7 @@ describe('parity with transformers.js on the tiny fixture', () => {
     const paddedPng = await sharp(padded.data, { raw: { width: 90, height: 90, channels: 3 } })
       .png()
       .toBuffer();
-    const theirs = await processor.image_processor(await rawImage(new Uint8Array(paddedPng)));
+    const theirs = await processor.image_processor!(await rawImage(new Uint8Array(paddedPng)));
     expect(Array.from(ours.pixelValues)).toEqual(Array.from((theirs.pixel_values as Tensor).data as Float32Array));
   });
 
