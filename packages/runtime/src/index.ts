@@ -12,6 +12,9 @@ export {
   toPixelValues,
 } from './image/preprocess.js';
 export { type ImageLimits, parseDataUrl, readImageSource } from './image/source.js';
+export { writeFileAtomic } from './jobs/atomic-write.js';
+export { diffJson, type JsonValue, openRunFile, type RunFile } from './jobs/run-file.js';
+export { type JobEntry, type JobProgress, type RunJobOptions, runJob } from './jobs/run-job.js';
 export type {
   ChatMessage,
   ContentPart,
