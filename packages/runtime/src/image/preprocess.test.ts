@@ -67,6 +67,9 @@ describe('image preprocessing', () => {
     expect([c.left, c.top, ...c.image.data]).toEqual([1, 0, 1, 1, 1]);
     const grown = centerCrop(solid(1, 1, [5, 5, 5]), 3, 1);
     expect([grown.left, ...grown.image.data]).toEqual([-1, 0, 0, 0, 5, 5, 5, 0, 0, 0]);
+    // An odd difference puts the extra column on the right (transformers.js pads floor(3 / 2) = 1 on the left).
+    const odd = centerCrop(solid(1, 1, [5, 5, 5]), 4, 1);
+    expect([odd.left, ...odd.image.data]).toEqual([-1, 0, 0, 0, 5, 5, 5, 0, 0, 0, 0, 0, 0]);
   });
 
   it('rescales and normalises into CHW planes', () => {

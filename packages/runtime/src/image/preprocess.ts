@@ -128,7 +128,12 @@ export async function resizeRgb(
     .affine([width / image.width, 0, 0, height / image.height], { interpolator: INTERPOLATORS[resample] })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new RuntimeError('IMAGE', `resize returned ${info.channels} channels`);
+  if (info.channels !== 3 || info.width !== width || info.height !== height) {
+    throw new RuntimeError(
+      'IMAGE',
+      `resize to ${width}x${height} gave ${info.width}x${info.height}x${info.channels}; pixels and locations would disagree`,
+    );
+  }
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
@@ -138,8 +143,11 @@ export function centerCrop(
   cropWidth: number,
   cropHeight: number,
 ): { image: RgbImage; left: number; top: number } {
-  const left = Math.floor((image.width - cropWidth) / 2);
-  const top = Math.floor((image.height - cropHeight) / 2);
+  // Per axis as transformers.js: floor((w - cw) / 2) when cropping, a pad of floor((cw - w) / 2) when growing.
+  const offset = (size: number, crop: number) =>
+    size >= crop ? Math.floor((size - crop) / 2) : -Math.floor((crop - size) / 2);
+  const left = offset(image.width, cropWidth);
+  const top = offset(image.height, cropHeight);
   if (image.width === cropWidth && image.height === cropHeight) return { image, left: 0, top: 0 };
   const out = new Uint8Array(cropWidth * cropHeight * 3);
   for (let y = 0; y < cropHeight; y++) {
