@@ -259,18 +259,25 @@ export class LlavaEngine {
     const random = new SeededRandom(params.seed);
     const sampling = { temperature: params.temperature, topP: params.topP };
 
-    // Attention mask and positions of the left-padded prompt; pads get position 1 as Hugging Face does.
-    let mask: number[][] = seqs.map((s) => [
-      ...new Array<number>(width - s.ids.length).fill(0),
-      ...new Array<number>(s.ids.length).fill(1),
-    ]);
+    // Attention mask [batch, total] and positions of the left-padded prompt; pads get position 1 as Hugging Face
+    // does. The mask grows by one column of ones per step (one typed-array copy per row, no per-element work).
+    let total = width;
+    let maskData = new BigInt64Array(batch * width);
+    seqs.forEach((s, b) => {
+      maskData.fill(1n, b * width + (width - s.ids.length), (b + 1) * width);
+    });
     const nextPosition = seqs.map((s) => s.ids.length);
     let inputs = await this.promptEmbeddings(seqs, width);
     let inputLength = width;
-    let positions: number[][] = mask.map((row) => {
-      let c = -1;
-      return row.map((m) => (m ? ++c : 1));
-    });
+    const positionsOf = (mask: BigInt64Array, columns: number): BigInt64Array => {
+      const pos = new BigInt64Array(mask.length);
+      for (let b = 0; b < batch; b++) {
+        let c = -1n;
+        for (let j = 0; j < columns; j++) pos[b * columns + j] = mask[b * columns + j] ? ++c : 1n;
+      }
+      return pos;
+    };
+    let positions = positionsOf(maskData, width);
     let allEmbeds = useCache ? null : inputs;
 
     let past: Tensor[] = this.layout.pastNames.map(() => this.emptyPast(batch));
@@ -281,26 +288,11 @@ export class LlavaEngine {
 
     for (let step = 0; step < params.maxNewTokens; step++) {
       if (params.signal?.aborted) throw new RuntimeError('ABORTED', 'generation was aborted');
-      const total = mask[0]!.length;
-      const maskData = new BigInt64Array(batch * total);
-      mask.forEach((row, b) => {
-        row.forEach((m, j) => {
-          maskData[b * total + j] = BigInt(m);
-        });
-      });
       const feeds: Record<string, Tensor> = {
         inputs_embeds: new ort.Tensor('float32', inputs, [batch, inputLength, h]),
         attention_mask: new ort.Tensor('int64', maskData, [batch, total]),
       };
-      if (this.layout.hasPositionIds) {
-        const pos = new BigInt64Array(batch * inputLength);
-        positions.forEach((row, b) => {
-          row.forEach((p, j) => {
-            pos[b * inputLength + j] = BigInt(p);
-          });
-        });
-        feeds.position_ids = new ort.Tensor('int64', pos, [batch, inputLength]);
-      }
+      if (this.layout.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', positions, [batch, inputLength]);
       if (this.layout.hasUseCacheBranch) {
         feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([past[0]!.dims[2]! > 0 ? 1 : 0]), [1]);
       }
@@ -343,11 +335,17 @@ export class LlavaEngine {
       // Next input: the chosen token of each row (finished rows repeat a pad token; their output is ignored).
       const nextIds = chosen.map((t) => t ?? this.config.padTokenId);
       const next = await this.embedTokens(nextIds, batch, 1);
-      mask = mask.map((row) => [...row, 1]);
+      const grownMask = new BigInt64Array(batch * (total + 1));
+      for (let b = 0; b < batch; b++) {
+        grownMask.set(maskData.subarray(b * total, (b + 1) * total), b * (total + 1));
+        grownMask[b * (total + 1) + total] = 1n;
+      }
+      maskData = grownMask;
+      total += 1;
       if (useCache) {
         inputs = next;
         inputLength = 1;
-        positions = nextPosition.map((p) => [p]);
+        positions = BigInt64Array.from(nextPosition, (p) => BigInt(p));
       } else {
         // Without cache: the whole sequence again, with zero-length past.
         const grown = new Float32Array(allEmbeds!.length + batch * h);
@@ -358,10 +356,7 @@ export class LlavaEngine {
         allEmbeds = grown;
         inputs = grown;
         inputLength += 1;
-        positions = mask.map((row) => {
-          let c = -1;
-          return row.map((m) => (m ? ++c : 1));
-        });
+        positions = positionsOf(maskData, total);
       }
       for (let b = 0; b < batch; b++) nextPosition[b]! += 1;
     }
