@@ -141,7 +141,15 @@ export class LlavaEngine {
     if (vocab === undefined || vocab * this.config.hiddenSize * 4 > maxBytes) return;
     const ids = new BigInt64Array(vocab);
     for (let i = 0; i < vocab; i++) ids[i] = BigInt(i);
-    this.embeddingTable = await this.embedIds(ids, 1, vocab);
+    try {
+      this.embeddingTable = await this.embedIds(ids, 1, vocab);
+    } catch (cause) {
+      throw new RuntimeError(
+        'MODEL_CONFIG',
+        `config.json text_config.vocab_size ${vocab} does not fit onnx/embed_tokens.onnx: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
     this.vocabSize = vocab;
   }
 
@@ -201,7 +209,10 @@ export class LlavaEngine {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]!;
         if (id < 0 || id >= this.vocabSize)
-          throw new RuntimeError('BAD_INPUT', `token id ${id} is outside the vocabulary`);
+          throw new RuntimeError(
+            'MODEL_CONFIG',
+            `token id ${id} is outside the embedding table of config.json text_config.vocab_size ${this.vocabSize}`,
+          );
         out.set(table.subarray(id * h, (id + 1) * h), i * h);
       }
       return out;
@@ -302,6 +313,12 @@ export class LlavaEngine {
       const out = await this.run(this.decoder, feeds, 'decoder step');
       const logits = out.logits as Tensor;
       const vocab = logits.dims[2]!;
+      if (this.config.vocabSize !== undefined && vocab !== this.config.vocabSize) {
+        throw new RuntimeError(
+          'MODEL_CONFIG',
+          `the decoder gives ${vocab} logits per token but config.json text_config.vocab_size is ${this.config.vocabSize}`,
+        );
+      }
       const logitsData = logits.data as Float32Array;
       if (useCache) past = this.layout.presentNames.map((n) => out[n] as Tensor);
 

@@ -316,6 +316,24 @@ describe('broken model directories', () => {
       /2 heads but config\.json says num_key_value_heads 4/,
     );
 
+    const vocab = await copy('vocab');
+    const c3 = JSON.parse(readFileSync(join(vocab, 'config.json'), 'utf8'));
+    c3.text_config.vocab_size = 700;
+    await writeFile(join(vocab, 'config.json'), JSON.stringify(c3));
+    await expectError(loadOnnxModel(vocab, { device: 'cpu' }), 'MODEL_CONFIG', /vocab_size 700 does not fit/);
+    const c4 = { ...c3, text_config: { ...c3.text_config, vocab_size: 600 } };
+    await writeFile(join(vocab, 'config.json'), JSON.stringify(c4));
+    const small = await loadOnnxModel(vocab, { device: 'cpu' });
+    try {
+      await expectError(
+        small.complete({ prompt: 'USER: hi ASSISTANT:' }),
+        'MODEL_CONFIG',
+        /text_config\.vocab_size (is )?600/,
+      );
+    } finally {
+      await small.close();
+    }
+
     const patches = await copy('patches');
     const p = JSON.parse(readFileSync(join(patches, 'processor_config.json'), 'utf8'));
     p.num_additional_image_tokens = 1;
