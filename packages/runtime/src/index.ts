@@ -30,9 +30,12 @@ export {
   type CompletionRequest,
   type CompletionResult,
   loadOnnxModel,
+  type MediaInput,
   type OnnxModelOptions,
   OnnxVisionLanguageModel,
   type PromptRenderer,
+  type VideoFrames,
+  type VideoPooling,
 } from './onnx/model.js';
 export { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from './onnx/ort.js';
 export { SeededRandom } from './onnx/sampling.js';

@@ -211,6 +211,67 @@ describe('decoding', () => {
   });
 });
 
+describe('video', () => {
+  it('encodes each frame, pools with poolVideo and gives the pooled rows one placeholder', async () => {
+    const other = await noisePng(60, 60, 21);
+    const seen: Array<{ frames: number; tokens: number; hidden: number; features: Float32Array }> = [];
+    // Video-ChatGPT order: one temporal row per frame (mean over patches), then one spatial row per patch.
+    const pool = (f: Float32Array, frames: number, tokens: number, hidden: number) => {
+      seen.push({ frames, tokens, hidden, features: f.slice() });
+      const out = new Float32Array((frames + tokens) * hidden);
+      for (let t = 0; t < frames; t++)
+        for (let s = 0; s < tokens; s++)
+          for (let d = 0; d < hidden; d++) {
+            const v = f[(t * tokens + s) * hidden + d]!;
+            out[t * hidden + d]! += v / tokens;
+            out[(frames + s) * hidden + d]! += v / frames;
+          }
+      return out;
+    };
+    const withVideo = await loadOnnxModel(tinyModelDir, { device: 'cpu', poolVideo: pool, visionBatchSize: 2 });
+    try {
+      const r = await withVideo.complete({
+        prompt: 'USER: <image>\nWhat happens? ASSISTANT:',
+        images: [{ frames: [{ bytes: png }, { bytes: other }, { bytes: png }] }],
+        maxNewTokens: 5,
+        details: true,
+      });
+      expect(seen[0]).toMatchObject({ frames: 3, tokens: 16, hidden: 64 });
+      const ids = withVideo.tokenizePrompt('USER: <image>\nWhat happens? ASSISTANT:', [3 + 16]);
+      expect(ids.filter((id) => id === withVideo.config.imageTokenId)).toHaveLength(19);
+      expect(r.promptTokens).toBe(ids.length);
+      expect(r.tokenIds).toHaveLength(5);
+      // Frames 1 and 3 are the same image: the same features, encoded in different vision batches.
+      const [a, , c] = [0, 1, 2].map((t) => seen[0]!.features.subarray(t * 16 * 64, (t + 1) * 16 * 64));
+      expect(Array.from(a!)).toEqual(Array.from(c!));
+
+      // A one-frame video pooled to its own rows is the image itself: the same tokens.
+      const identity = await loadOnnxModel(tinyModelDir, { device: 'cpu', poolVideo: (f) => f });
+      const asVideo = await identity.complete({
+        prompt: PROMPT,
+        images: [{ frames: [{ bytes: png }] }],
+        maxNewTokens: 8,
+        details: true,
+      });
+      const asImage = await identity.complete({
+        prompt: PROMPT,
+        images: [{ bytes: png }],
+        maxNewTokens: 8,
+        details: true,
+      });
+      await identity.close();
+      expect(asVideo.tokenIds).toEqual(asImage.tokenIds);
+    } finally {
+      await withVideo.close();
+    }
+    await expectError(
+      model.complete({ prompt: PROMPT, images: [{ frames: [{ bytes: png }] }] }),
+      'BAD_INPUT',
+      /poolVideo/,
+    );
+  });
+});
+
 describe('bad input', () => {
   it('rejects an empty prompt, a placeholder/image mismatch and bad options', async () => {
     await expectError(model.complete({ prompt: '   ' }), 'BAD_INPUT', /prompt is empty/);

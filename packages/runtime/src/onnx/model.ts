@@ -17,18 +17,37 @@ export interface OnnxModelOptions extends SessionOptions {
   imageLimits?: ImageLimits;
   /** Render chat messages into one prompt string with image placeholders; see `generate`. */
   renderPrompt?: PromptRenderer;
+  /** How a video's frame features become decoder rows (see VideoPooling). */
+  poolVideo?: VideoPooling;
+  /** Frames (or images) per vision-encoder run (default 16): bounds memory for long videos. */
+  visionBatchSize?: number;
 }
 
-/** Chat messages -> prompt text in which each image appears as the model's image token (e.g. `<image>`). */
+/** A video given as its sampled frames, in time order. */
+export interface VideoFrames {
+  frames: ImageSource[];
+}
+
+/** An image, or a video that takes one placeholder and becomes pooled frame features. */
+export type MediaInput = ImageSource | VideoFrames;
+
+/**
+ * Pools a video's per-frame features [frames, tokens, hidden] (row-major) into the rows the decoder sees
+ * (e.g. Video-ChatGPT's temporal + spatial means).
+ */
+export type VideoPooling = (features: Float32Array, frames: number, tokens: number, hidden: number) => Float32Array;
+
+/** Chat messages -> prompt text in which each image or video appears as the model's image token (e.g. `<image>`). */
 export type PromptRenderer = (
   request: GenerateRequest,
   config: ModelConfig,
-) => { prompt: string; images: ImageSource[] };
+) => { prompt: string; images: MediaInput[] };
 
 /** A raw completion: prompt text already in the model's chat format, with one image placeholder per image. */
 export interface CompletionRequest extends GenerateOptions {
   prompt: string;
-  images?: ImageSource[];
+  /** Images and videos in the order of the prompt's placeholders (a video takes one placeholder). */
+  images?: MediaInput[];
   /** Token ids that end generation (default: generation_config.json's eos_token_id). */
   eosTokenIds?: number[];
   /** false recomputes the whole sequence each step instead of using the KV cache (for checking; slow). */
@@ -89,36 +108,91 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     return preprocessRgb(rgb, this.config.image, { pad: aspect === 'pad' });
   }
 
-  /** Tokenise a prompt, expanding each image placeholder into one image token per feature row. */
-  tokenizePrompt(prompt: string, imageCount: number): number[] {
+  /**
+   * Tokenise a prompt, expanding its i-th image placeholder into `rowsPerPlaceholder[i]` image tokens (one per
+   * feature row; a plain image has `config.imageTokensPerImage`).
+   */
+  tokenizePrompt(prompt: string, rowsPerPlaceholder: number | number[]): number[] {
     if (typeof prompt !== 'string' || prompt.trim() === '') throw new RuntimeError('BAD_INPUT', 'the prompt is empty');
+    const rows =
+      typeof rowsPerPlaceholder === 'number'
+        ? new Array<number>(rowsPerPlaceholder).fill(this.config.imageTokensPerImage)
+        : rowsPerPlaceholder;
     const marker = this.config.imageToken;
-    const placeholders = prompt.split(marker).length - 1;
-    if (placeholders !== imageCount) {
+    const pieces = prompt.split(marker);
+    if (pieces.length - 1 !== rows.length) {
       throw new RuntimeError(
         'BAD_INPUT',
-        `the prompt has ${placeholders} image placeholder(s) ${marker} but ${imageCount} image(s) were given`,
+        `the prompt has ${pieces.length - 1} image placeholder(s) ${marker} but ${rows.length} image(s) or video(s) were given`,
       );
     }
-    const expanded = prompt.split(marker).join(marker.repeat(this.config.imageTokensPerImage));
+    const expanded = pieces.map((piece, i) => (i === 0 ? piece : marker.repeat(rows[i - 1]!) + piece)).join('');
     const ids = this.tokenizer.encode(expanded);
     const imageRows = ids.filter((id) => id === this.config.imageTokenId).length;
-    if (imageRows !== imageCount * this.config.imageTokensPerImage) {
+    const expected = rows.reduce((a, b) => a + b, 0);
+    if (imageRows !== expected) {
       throw new RuntimeError(
         'MODEL_CONFIG',
-        `tokenizer.json turns ${imageCount} ${marker} placeholder(s) into ${imageRows} image tokens (id ${this.config.imageTokenId}), expected ${imageCount * this.config.imageTokensPerImage}`,
+        `tokenizer.json turns ${rows.length} ${marker} placeholder(s) into ${imageRows} image tokens (id ${this.config.imageTokenId}), expected ${expected}`,
       );
     }
     return ids;
   }
 
+  /** Vision features of each media item: an image's rows, or a video's pooled rows. */
+  private async encodeMedia(
+    items: MediaInput[],
+  ): Promise<Array<{ features: Float32Array; rows: number; plan: PreprocessPlan }>> {
+    const frames: PreprocessedImage[][] = await Promise.all(
+      items.map((item) => {
+        if (item && typeof item === 'object' && 'frames' in item) {
+          if (!Array.isArray(item.frames) || item.frames.length === 0)
+            throw new RuntimeError('BAD_INPUT', 'a video needs at least one frame');
+          if (!this.options.poolVideo)
+            throw new RuntimeError(
+              'BAD_INPUT',
+              'video input needs a pooling function (poolVideo option); @locvlm/video-pool is not wired in yet',
+            );
+          return Promise.all(item.frames.map((f) => this.preprocessImage(f)));
+        }
+        return Promise.all([this.preprocessImage(item as ImageSource)]);
+      }),
+    );
+    const all = frames.flat();
+    const { cropHeight: ch, cropWidth: cw } = this.config.image;
+    const h = this.config.hiddenSize;
+    const n = this.config.imageTokensPerImage;
+    const per = n * h;
+    const features = new Float32Array(all.length * per);
+    const chunk = this.options.visionBatchSize ?? 16;
+    for (let i = 0; i < all.length; i += chunk) {
+      const part = all.slice(i, i + chunk).map((p) => p.pixelValues);
+      features.set(await this.engine.encodeImages(part, ch, cw), i * per);
+    }
+    let next = 0;
+    return items.map((item, k) => {
+      const count = frames[k]!.length;
+      const own = features.subarray(next * per, (next + count) * per);
+      next += count;
+      const plan = frames[k]![0]!.plan;
+      if (!('frames' in item)) return { features: own, rows: n, plan };
+      const pooled = this.options.poolVideo!(own, count, n, h);
+      if (!(pooled instanceof Float32Array) || pooled.length === 0 || pooled.length % h !== 0)
+        throw new RuntimeError('BAD_INPUT', `poolVideo returned ${pooled?.length} values, not a multiple of ${h}`);
+      return { features: pooled, rows: pooled.length / h, plan };
+    });
+  }
+
   private async prepare(requests: CompletionRequest[]): Promise<PreparedRequest[]> {
     for (const r of requests) checkOptions(r);
-    const images = await Promise.all(
-      requests.map((r) => Promise.all((r.images ?? []).map((i) => this.preprocessImage(i)))),
-    );
-    const prepared = requests.map((r, k) => {
-      const ids = this.tokenizePrompt(r.prompt, images[k]!.length);
+    const media = await Promise.all(requests.map((r) => this.encodeMedia(r.images ?? [])));
+    const h = this.config.hiddenSize;
+    return requests.map((r, k) => {
+      const items = media[k]!;
+      const ids = this.tokenizePrompt(
+        r.prompt,
+        items.map((m) => m.rows),
+      );
       const room = this.config.maxPositions - ids.length;
       if (room < 1) {
         throw new RuntimeError(
@@ -126,27 +200,20 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
           `the prompt is ${ids.length} tokens (images expanded) but the model's context is ${this.config.maxPositions} (text_config.max_position_embeddings)`,
         );
       }
-      return { ids, room };
-    });
-    const all = images.flat();
-    const features =
-      all.length > 0
-        ? await this.engine.encodeImages(
-            all.map((i) => i.pixelValues),
-            this.config.image.cropHeight,
-            this.config.image.cropWidth,
-          )
-        : null;
-    const perImage = this.config.imageTokensPerImage * this.config.hiddenSize;
-    let next = 0;
-    return requests.map((r, k) => {
-      const n = images[k]!.length;
-      const imageFeatures = n > 0 && features ? features.subarray(next * perImage, (next + n) * perImage) : null;
-      next += n;
+      let imageFeatures: Float32Array | null = null;
+      if (items.length === 1) imageFeatures = items[0]!.features;
+      else if (items.length > 1) {
+        imageFeatures = new Float32Array(items.reduce((a, m) => a + m.rows, 0) * h);
+        let offset = 0;
+        for (const m of items) {
+          imageFeatures.set(m.features, offset);
+          offset += m.features.length;
+        }
+      }
       return {
-        seq: { ids: prepared[k]!.ids, imageFeatures },
-        plans: images[k]!.map((i) => i.plan),
-        maxNewTokens: Math.min(r.maxNewTokens ?? 128, prepared[k]!.room),
+        seq: { ids, imageFeatures },
+        plans: items.map((m) => m.plan),
+        maxNewTokens: Math.min(r.maxNewTokens ?? 128, room),
       };
     });
   }
