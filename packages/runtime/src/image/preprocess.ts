@@ -183,35 +183,168 @@ export function toPixelValues(image: RgbImage, config: ImageProcessingConfig): F
   return out;
 }
 
-/** The whole pipeline on decoded pixels. `pad` follows LLaVA-1.5's image_aspect_ratio = "pad". */
+/**
+ * One pixel operation with every number given (the shape of @locvlm/coord-codec's FrameOp, whose transforms
+ * produce these plans from an image size, so pixels and location mapping use the same numbers).
+ */
+export type PixelOp =
+  | {
+      op: 'pad';
+      from: { width: number; height: number };
+      to: { width: number; height: number };
+      left: number;
+      top: number;
+      fill: [number, number, number];
+    }
+  | {
+      op: 'resize';
+      from: { width: number; height: number };
+      to: { width: number; height: number };
+      resample: 'bicubic' | 'bilinear' | 'nearest';
+    }
+  | {
+      op: 'crop';
+      from: { width: number; height: number };
+      to: { width: number; height: number };
+      rect: { left: number; top: number; width: number; height: number };
+      fill: [number, number, number];
+    };
+
+/** Paste the image onto a canvas of `fill` at (left, top). */
+export function padRgb(
+  image: RgbImage,
+  width: number,
+  height: number,
+  left: number,
+  top: number,
+  fill: [number, number, number],
+): RgbImage {
+  return cropRgb(image, { left: -left, top: -top, width, height }, fill);
+}
+
+/** Cut a rectangle out of the image; pixels outside it are `fill`. */
+export function cropRgb(
+  image: RgbImage,
+  rect: { left: number; top: number; width: number; height: number },
+  fill: [number, number, number] = [0, 0, 0],
+): RgbImage {
+  const { left, top, width, height } = rect;
+  if (left === 0 && top === 0 && width === image.width && height === image.height) return image;
+  const out = new Uint8Array(width * height * 3);
+  if (fill[0] !== 0 || fill[1] !== 0 || fill[2] !== 0) {
+    for (let i = 0; i < width * height; i++) out.set(fill, i * 3);
+  }
+  const x0 = Math.max(0, -left);
+  const x1 = Math.min(width, image.width - left);
+  if (x1 > x0) {
+    for (let y = 0; y < height; y++) {
+      const sy = y + top;
+      if (sy < 0 || sy >= image.height) continue;
+      const src = (sy * image.width + x0 + left) * 3;
+      out.set(image.data.subarray(src, src + (x1 - x0) * 3), (y * width + x0) * 3);
+    }
+  }
+  return { width, height, data: out };
+}
+
+const RESAMPLE_CODES = { nearest: 0, bilinear: 2, bicubic: 3 } as const;
+
+/** Run a plan on decoded pixels; checks that each op starts from the size the plan expects. */
+export async function executePlan(rgb: RgbImage, ops: readonly PixelOp[]): Promise<RgbImage> {
+  let image = rgb;
+  for (const op of ops) {
+    if (op.from.width !== image.width || op.from.height !== image.height) {
+      throw new RuntimeError(
+        'IMAGE',
+        `preprocessing plan expects a ${op.from.width}x${op.from.height} image before ${op.op}, got ${image.width}x${image.height}`,
+      );
+    }
+    if (op.op === 'pad') image = padRgb(image, op.to.width, op.to.height, op.left, op.top, op.fill);
+    else if (op.op === 'resize') image = await resizeRgb(image, op.to.width, op.to.height, RESAMPLE_CODES[op.resample]);
+    else image = cropRgb(image, op.rect, op.fill);
+  }
+  return image;
+}
+
+/** The plan LLaVA-1.5 / CLIP preprocessing runs for an image of this size (pad-to-square when `pad`). */
+export function clipPlan(
+  size: { width: number; height: number },
+  config: ImageProcessingConfig,
+  pad: boolean,
+): PixelOp[] {
+  const ops: PixelOp[] = [];
+  let current = { width: size.width, height: size.height };
+  if (pad && current.width !== current.height) {
+    const m = Math.max(current.width, current.height);
+    ops.push({
+      op: 'pad',
+      from: current,
+      to: { width: m, height: m },
+      left: Math.floor((m - current.width) / 2),
+      top: Math.floor((m - current.height) / 2),
+      fill: padBackground(config),
+    });
+    current = { width: m, height: m };
+  }
+  const [tw, th] = shortestEdgeSize(current.width, current.height, config.resizeShortestEdge);
+  if (tw !== current.width || th !== current.height) {
+    const resample = config.resample === 0 ? 'nearest' : config.resample === 2 ? 'bilinear' : 'bicubic';
+    ops.push({ op: 'resize', from: current, to: { width: tw, height: th }, resample });
+    current = { width: tw, height: th };
+  }
+  const offset = (s: number, c: number) => (s >= c ? Math.floor((s - c) / 2) : -Math.floor((c - s) / 2));
+  const rect = {
+    left: offset(current.width, config.cropWidth),
+    top: offset(current.height, config.cropHeight),
+    width: config.cropWidth,
+    height: config.cropHeight,
+  };
+  if (rect.left !== 0 || rect.top !== 0 || rect.width !== current.width || rect.height !== current.height) {
+    ops.push({ op: 'crop', from: current, to: { width: rect.width, height: rect.height }, rect, fill: [0, 0, 0] });
+  }
+  return ops;
+}
+
+/** The summary of a plan that results report. */
+export function summarisePlan(original: { width: number; height: number }, ops: readonly PixelOp[]): PreprocessPlan {
+  let pad: PreprocessPlan['pad'] = null;
+  let current = { ...original };
+  let resize = { ...original };
+  let crop = { left: 0, top: 0, width: original.width, height: original.height };
+  for (const op of ops) {
+    if (op.op === 'pad') {
+      pad = { size: op.to.width, left: op.left, top: op.top, background: [...op.fill] };
+      resize = { ...op.to };
+    } else if (op.op === 'resize') resize = { ...op.to };
+    else crop = { ...op.rect };
+    current = { ...op.to };
+  }
+  if (!ops.some((o) => o.op === 'crop')) crop = { left: 0, top: 0, width: current.width, height: current.height };
+  return { original: { ...original }, pad, resize, crop };
+}
+
+/**
+ * The whole pipeline on decoded pixels: run `plan` (default: LLaVA-1.5 / CLIP preprocessing from `config`, with
+ * pad-to-square when `pad`), then rescale and normalise.
+ */
 export async function preprocessRgb(
   rgb: RgbImage,
   config: ImageProcessingConfig,
-  options: { pad: boolean },
+  options: { pad: boolean; plan?: readonly PixelOp[] },
 ): Promise<PreprocessedImage> {
   const original = { width: rgb.width, height: rgb.height };
-  let image = rgb;
-  let pad: PreprocessPlan['pad'] = null;
-  if (options.pad) {
-    const background = padBackground(config);
-    const padded = padToSquare(image, background);
-    image = padded.image;
-    pad = { size: image.width, left: padded.left, top: padded.top, background };
+  const ops = options.plan ?? clipPlan(original, config, options.pad);
+  const image = await executePlan(rgb, ops);
+  if (image.width !== config.cropWidth || image.height !== config.cropHeight) {
+    throw new RuntimeError(
+      'IMAGE',
+      `the preprocessing plan gives a ${image.width}x${image.height} image but the model takes ${config.cropWidth}x${config.cropHeight}`,
+    );
   }
-  const [tw, th] = shortestEdgeSize(image.width, image.height, config.resizeShortestEdge);
-  image = await resizeRgb(image, tw, th, config.resample);
-  const resize = { width: image.width, height: image.height };
-  const cropped = centerCrop(image, config.cropWidth, config.cropHeight);
-  image = cropped.image;
   return {
     pixelValues: toPixelValues(image, config),
     width: image.width,
     height: image.height,
-    plan: {
-      original,
-      pad,
-      resize,
-      crop: { left: cropped.left, top: cropped.top, width: config.cropWidth, height: config.cropHeight },
-    },
+    plan: summarisePlan(original, ops),
   };
 }
