@@ -4,7 +4,10 @@ import { RuntimeError } from '../errors.js';
 import type { ImageProcessingConfig } from '../onnx/config.js';
 import {
   centerCrop,
+  clipPlan,
+  cropRgb,
   decodeImage,
+  executePlan,
   padBackground,
   padToSquare,
   preprocessRgb,
@@ -120,5 +123,43 @@ describe('image preprocessing', () => {
       .toBuffer();
     expect(Array.from((await decodeImage(grey, { maxPixels: 100, where: 't' })).data)).toEqual([7, 7, 7, 99, 99, 99]);
     await expect(decodeImage(rgba, { maxPixels: 1, where: 'img' })).rejects.toBeInstanceOf(RuntimeError);
+  });
+
+  it("plans LLaVA-1.5's pad, resize and crop with concrete numbers", () => {
+    const config = { ...CLIP, resizeShortestEdge: 336, cropWidth: 336, cropHeight: 336 };
+    expect(clipPlan({ width: 640, height: 480 }, config, true)).toEqual([
+      {
+        op: 'pad',
+        from: { width: 640, height: 480 },
+        to: { width: 640, height: 640 },
+        left: 0,
+        top: 80,
+        fill: [122, 116, 104],
+      },
+      { op: 'resize', from: { width: 640, height: 640 }, to: { width: 336, height: 336 }, resample: 'bicubic' },
+    ]);
+    expect(clipPlan({ width: 640, height: 480 }, config, false)).toEqual([
+      { op: 'resize', from: { width: 640, height: 480 }, to: { width: 448, height: 336 }, resample: 'bicubic' },
+      {
+        op: 'crop',
+        from: { width: 448, height: 336 },
+        to: { width: 336, height: 336 },
+        rect: { left: 56, top: 0, width: 336, height: 336 },
+        fill: [0, 0, 0],
+      },
+    ]);
+  });
+
+  it('crops rectangles reaching outside the image with the fill colour, and refuses a plan for another size', async () => {
+    const img: RgbImage = { width: 2, height: 1, data: new Uint8Array([1, 1, 1, 2, 2, 2]) };
+    expect(Array.from(cropRgb(img, { left: -1, top: 0, width: 4, height: 2 }, [9, 8, 7]).data)).toEqual([
+      ...[9, 8, 7, 1, 1, 1, 2, 2, 2, 9, 8, 7],
+      ...[9, 8, 7, 9, 8, 7, 9, 8, 7, 9, 8, 7],
+    ]);
+    await expect(
+      executePlan(img, [
+        { op: 'resize', from: { width: 3, height: 1 }, to: { width: 1, height: 1 }, resample: 'bicubic' },
+      ]),
+    ).rejects.toThrow(/expects a 3x1 image before resize, got 2x1/);
   });
 });
