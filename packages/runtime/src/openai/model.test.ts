@@ -225,4 +225,15 @@ describe('OpenAI-compatible model', () => {
     expect(e.code).toBe('BACKEND');
     expect(e.message).toContain(url);
   });
+
+  it('aborts a request in flight when the signal fires', async () => {
+    const server = await fakeServer(() => {
+      /* never answers */
+    });
+    const model = createOpenAIModel({ endpoints: [server.url], model: 'm' });
+    const controller = new AbortController();
+    const pending = model.generate({ messages: [{ role: 'user', content: 'hi' }], signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    expect((await errorOf(pending)).code).toBe('ABORTED');
+  });
 });
