@@ -1,20 +1,28 @@
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
+export { modelFrameTransform } from './image/frame.js';
 export {
   centerCrop,
+  clipPlan,
+  cropRgb,
   decodeImage,
+  executePlan,
+  type PixelOp,
   type PreprocessedImage,
   type PreprocessPlan,
   padBackground,
+  padRgb,
   padToSquare,
   preprocessRgb,
   type RgbImage,
   shortestEdgeSize,
+  summarisePlan,
   toPixelValues,
 } from './image/preprocess.js';
 export { type ImageLimits, parseDataUrl, readImageSource } from './image/source.js';
 export { writeFileAtomic } from './jobs/atomic-write.js';
 export { diffJson, type JsonValue, openRunFile, type RunFile } from './jobs/run-file.js';
 export { type JobEntry, type JobProgress, type RunJobOptions, runJob } from './jobs/run-job.js';
+export { type AnswerLocation, type AskRequest, type AskResult, ask } from './locate.js';
 export type {
   ChatMessage,
   ContentPart,

@@ -1,6 +1,8 @@
 // The local LLaVA-family model on onnxruntime-node, behind the VisionLanguageModel interface.
 import { resolve } from 'node:path';
+import type { FrameTransform } from '@locvlm/coord-codec';
 import { RuntimeError } from '../errors.js';
+import { modelFrameTransform } from '../image/frame.js';
 import { decodeImage, type PreprocessedImage, type PreprocessPlan, preprocessRgb } from '../image/preprocess.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
@@ -81,6 +83,7 @@ function checkOptions(o: GenerateOptions): void {
 
 export class OnnxVisionLanguageModel implements VisionLanguageModel {
   readonly id: string;
+  private frame: FrameTransform | undefined;
 
   constructor(
     readonly config: ModelConfig,
@@ -104,8 +107,22 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
       maxPixels: limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS,
       where: describeSource(source),
     });
-    const aspect = this.options.imageAspectRatio ?? this.config.imageAspectRatio;
-    return preprocessRgb(rgb, this.config.image, { pad: aspect === 'pad' });
+    const plan = this.frameTransform().plan({ width: rgb.width, height: rgb.height });
+    return preprocessRgb(rgb, this.config.image, { pad: this.pads, plan });
+  }
+
+  private get pads(): boolean {
+    return (this.options.imageAspectRatio ?? this.config.imageAspectRatio) === 'pad';
+  }
+
+  /**
+   * The model's preprocessing as a coord-codec frame transform (pad-to-square when the model pads, resize, centre
+   * crop): `plan(size)` gives the pixel operations run on images, `inverse` maps locations in the model's input
+   * image back to the original.
+   */
+  frameTransform(): FrameTransform {
+    this.frame ??= modelFrameTransform(this.config.image, this.pads);
+    return this.frame;
   }
 
   /**
