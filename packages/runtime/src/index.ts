@@ -1,7 +1,6 @@
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
 export { modelFrameTransform } from './image/frame.js';
 export {
-  centerCrop,
   clipPlan,
   cropRgb,
   decodeImage,
@@ -11,10 +10,8 @@ export {
   type PreprocessPlan,
   padBackground,
   padRgb,
-  padToSquare,
   preprocessRgb,
   type RgbImage,
-  shortestEdgeSize,
   summarisePlan,
   toPixelValues,
 } from './image/preprocess.js';
