@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VIDEO_CHATGPT_POOLING } from '@locvlm/video-pool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../errors.js';
 import { noisePng, tinyModelDir } from '../testing/fixtures.js';
@@ -264,11 +265,20 @@ describe('video', () => {
     } finally {
       await withVideo.close();
     }
-    await expectError(
-      model.complete({ prompt: PROMPT, images: [{ frames: [{ bytes: png }] }] }),
-      'BAD_INPUT',
-      /poolVideo/,
-    );
+    // The default pooling is @locvlm/video-pool's (the paper's: temporal rows, then spatial rows): the same tokens
+    // as the hand-written pooling above.
+    const frames = [{ bytes: png }, { bytes: await noisePng(60, 60, 21) }, { bytes: png }];
+    const byHand = await loadOnnxModel(tinyModelDir, { device: 'cpu', poolVideo: pool });
+    const request = { prompt: PROMPT, images: [{ frames }], maxNewTokens: 8, details: true };
+    const expected = await byHand.complete(request);
+    await byHand.close();
+    const viaPackage = await model.complete(request);
+    expect(viaPackage.tokenIds).toEqual(expected.tokenIds);
+    expect(viaPackage.promptTokens).toBe(expected.promptTokens);
+    const chatgpt = await loadOnnxModel(tinyModelDir, { device: 'cpu', poolVideo: VIDEO_CHATGPT_POOLING });
+    const padded = await chatgpt.complete(request);
+    await chatgpt.close();
+    expect(padded.promptTokens).toBe(expected.promptTokens - 3 + 100);
   });
 });
 

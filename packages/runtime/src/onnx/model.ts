@@ -1,6 +1,7 @@
 // The local LLaVA-family model on onnxruntime-node, behind the VisionLanguageModel interface.
 import { resolve } from 'node:path';
 import type { FrameTransform } from '@locvlm/coord-codec';
+import type { PoolingOptions } from '@locvlm/video-pool';
 import { RuntimeError } from '../errors.js';
 import { modelFrameTransform } from '../image/frame.js';
 import { decodeImage, type PreprocessedImage, type PreprocessPlan, preprocessRgb } from '../image/preprocess.js';
@@ -19,8 +20,12 @@ export interface OnnxModelOptions extends SessionOptions {
   imageLimits?: ImageLimits;
   /** Render chat messages into one prompt string with image placeholders; see `generate`. */
   renderPrompt?: PromptRenderer;
-  /** How a video's frame features become decoder rows (see VideoPooling). */
-  poolVideo?: VideoPooling;
+  /**
+   * How a video's frame features become decoder rows: @locvlm/video-pool's Video-ChatGPT pooling with these options
+   * (default: the paper's LocVLM-Vid, T temporal rows then one spatial row per patch, no padding; pass
+   * VIDEO_CHATGPT_POOLING for 100 padded temporal rows), or a function of your own.
+   */
+  poolVideo?: VideoPooling | PoolingOptions;
   /** Frames (or images) per vision-encoder run (default 16): bounds memory for long videos. */
   visionBatchSize?: number;
 }
@@ -165,11 +170,6 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
         if (item && typeof item === 'object' && 'frames' in item) {
           if (!Array.isArray(item.frames) || item.frames.length === 0)
             throw new RuntimeError('BAD_INPUT', 'a video needs at least one frame');
-          if (!this.options.poolVideo)
-            throw new RuntimeError(
-              'BAD_INPUT',
-              'video input needs a pooling function (poolVideo option); @locvlm/video-pool is not wired in yet',
-            );
           return Promise.all(item.frames.map((f) => this.preprocessImage(f)));
         }
         return Promise.all([this.preprocessImage(item as ImageSource)]);
@@ -186,6 +186,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
       const part = all.slice(i, i + chunk).map((p) => p.pixelValues);
       features.set(await this.engine.encodeImages(part, ch, cw), i * per);
     }
+    const pool = items.some((item) => 'frames' in item) ? await this.videoPooling() : undefined;
     let next = 0;
     return items.map((item, k) => {
       const count = frames[k]!.length;
@@ -193,11 +194,26 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
       next += count;
       const plan = frames[k]![0]!.plan;
       if (!('frames' in item)) return { features: own, rows: n, plan };
-      const pooled = this.options.poolVideo!(own, count, n, h);
+      const pooled = pool!(own, count, n, h);
       if (!(pooled instanceof Float32Array) || pooled.length === 0 || pooled.length % h !== 0)
         throw new RuntimeError('BAD_INPUT', `poolVideo returned ${pooled?.length} values, not a multiple of ${h}`);
       return { features: pooled, rows: pooled.length / h, plan };
     });
+  }
+
+  /** The pooling function for videos; @locvlm/video-pool is loaded on the first video only. */
+  private async videoPooling(): Promise<VideoPooling> {
+    const option = this.options.poolVideo;
+    if (typeof option === 'function') return option;
+    const { poolSpatioTemporal, LOCVLM_VID_POOLING } = await import('@locvlm/video-pool');
+    const settings = option ?? LOCVLM_VID_POOLING;
+    return (features, frames, tokens, hidden) => {
+      try {
+        return poolSpatioTemporal({ data: features, dims: [frames, tokens, hidden] }, settings).data;
+      } catch (cause) {
+        throw new RuntimeError('BAD_INPUT', `video pooling failed: ${(cause as Error).message}`, { cause });
+      }
+    };
   }
 
   private async prepare(requests: CompletionRequest[]): Promise<PreparedRequest[]> {
