@@ -3,6 +3,7 @@ import { cp, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VIDEO_CHATGPT_POOLING } from '@locvlm/video-pool';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../errors.js';
 import { noisePng, tinyModelDir } from '../testing/fixtures.js';
@@ -279,6 +280,21 @@ describe('video', () => {
     const padded = await chatgpt.complete(request);
     await chatgpt.close();
     expect(padded.promptTokens).toBe(expected.promptTokens - 3 + 100);
+
+    // Decoded RGB frames (what video-pool's extractFrames gives) are the same as their encoded images.
+    const decoded = await Promise.all(
+      frames.map(async (f) => {
+        const { data, info } = await sharp(f.bytes).raw().toBuffer({ resolveWithObject: true });
+        return { width: info.width, height: info.height, channels: 3 as const, data: new Uint8Array(data) };
+      }),
+    );
+    const raw = await model.complete({ ...request, images: [{ frames: decoded }] });
+    expect(raw.tokenIds).toEqual(expected.tokenIds);
+    await expectError(
+      model.complete({ ...request, images: [{ frames: [{ width: 4, height: 4, data: new Uint8Array(5) }] }] }),
+      'IMAGE',
+      /4x4 RGB frame needs 48 bytes, got 5/,
+    );
   });
 });
 

@@ -4,7 +4,13 @@ import type { FrameTransform } from '@locvlm/coord-codec';
 import type { PoolingOptions } from '@locvlm/video-pool';
 import { RuntimeError } from '../errors.js';
 import { modelFrameTransform } from '../image/frame.js';
-import { decodeImage, type PreprocessedImage, type PreprocessPlan, preprocessRgb } from '../image/preprocess.js';
+import {
+  decodeImage,
+  type PreprocessedImage,
+  type PreprocessPlan,
+  preprocessRgb,
+  type RgbImage,
+} from '../image/preprocess.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
 import { loadModelConfig, type ModelConfig } from './config.js';
@@ -30,9 +36,12 @@ export interface OnnxModelOptions extends SessionOptions {
   visionBatchSize?: number;
 }
 
-/** A video given as its sampled frames, in time order. */
+/**
+ * A video given as its sampled frames, in time order: encoded images, or decoded RGB frames such as
+ * @locvlm/video-pool's `extractFrames` returns ({ width, height, data } with 3 bytes per pixel).
+ */
 export interface VideoFrames {
-  frames: ImageSource[];
+  frames: Array<ImageSource | RgbImage>;
 }
 
 /** An image, or a video that takes one placeholder and becomes pooled frame features. */
@@ -105,13 +114,32 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   }
 
   /** Decode and preprocess one image exactly as the model sees it (CHW float32 plus the pad/resize/crop plan). */
-  async preprocessImage(source: ImageSource): Promise<PreprocessedImage> {
+  async preprocessImage(source: ImageSource | RgbImage): Promise<PreprocessedImage> {
     const limits = this.options.imageLimits ?? {};
-    const bytes = await readImageSource(source, limits);
-    const rgb = await decodeImage(bytes, {
-      maxPixels: limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS,
-      where: describeSource(source),
-    });
+    let rgb: RgbImage;
+    if ('data' in source) {
+      const { width, height, data } = source;
+      if (
+        !(data instanceof Uint8Array) ||
+        !Number.isInteger(width) ||
+        !Number.isInteger(height) ||
+        width < 1 ||
+        height < 1
+      )
+        throw new RuntimeError('IMAGE', 'a decoded frame needs integer width, height and Uint8Array data');
+      if (data.length !== width * height * 3)
+        throw new RuntimeError(
+          'IMAGE',
+          `a ${width}x${height} RGB frame needs ${width * height * 3} bytes, got ${data.length}`,
+        );
+      rgb = { width, height, data };
+    } else {
+      const bytes = await readImageSource(source, limits);
+      rgb = await decodeImage(bytes, {
+        maxPixels: limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+        where: describeSource(source),
+      });
+    }
     const plan = this.frameTransform().plan({ width: rgb.width, height: rgb.height });
     return preprocessRgb(rgb, this.config.image, { pad: this.pads, plan });
   }
