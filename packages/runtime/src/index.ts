@@ -43,6 +43,7 @@ export {
   type VideoPooling,
 } from './onnx/model.js';
 export { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from './onnx/ort.js';
+export { conversationRenderer, DEFAULT_CONVERSATION_TEMPLATE } from './onnx/render.js';
 export { SeededRandom } from './onnx/sampling.js';
 export {
   createOpenAIModel,

@@ -83,6 +83,25 @@ describe('ask: locations in original-image pixels', () => {
 });
 
 describe("the local model's frame", () => {
+  it('asks the local model through its chat template and reports sizes in both frames', async () => {
+    const model = await loadOnnxModel(tinyModelDir, { device: 'cpu' });
+    try {
+      const r = await ask(model, {
+        image: { bytes: await png(90, 60) },
+        question: 'Where is the object described cat located in image in terms of (x1,y1,x2,y2) bbox?',
+        codec: 'ivb',
+        maxNewTokens: 12,
+        details: true,
+      });
+      expect(r.imageSize).toEqual({ width: 90, height: 60 });
+      expect(r.frameSize).toEqual({ width: 56, height: 56 });
+      expect(r.tokenIds).toHaveLength(12);
+      for (const l of r.locations) expect(r.text.slice(l.start, l.end)).toBe(l.text);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('plans exactly what its own preprocessing plan gives, and inverts back to the original', async () => {
     const model = await loadOnnxModel(tinyModelDir, { device: 'cpu' });
     const noPad = await loadOnnxModel(tinyModelDir, { device: 'cpu', imageAspectRatio: 'none' });

@@ -16,6 +16,7 @@ import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, Vis
 import { loadModelConfig, type ModelConfig } from './config.js';
 import { type DecodeOutput, LlavaEngine, type PreparedSequence, type SessionOptions } from './engine.js';
 import type { ExecutionProviderChoice } from './ort.js';
+import { conversationRenderer } from './render.js';
 import { TextTracker } from './text.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 
@@ -24,7 +25,9 @@ export interface OnnxModelOptions extends SessionOptions {
   imageAspectRatio?: 'pad' | 'square' | 'none';
   /** Image size limits (bytes, decoded pixels) and whether http(s) image URLs may be fetched. */
   imageLimits?: ImageLimits;
-  /** Render chat messages into one prompt string with image placeholders; see `generate`. */
+  /** Chat template for `generate` (default: config.json's `locvlm.conversation_template`, else llava_v1). */
+  conversationTemplate?: string;
+  /** Render chat messages yourself instead (prompt text with one image placeholder per image or video). */
   renderPrompt?: PromptRenderer;
   /**
    * How a video's frame features become decoder rows: @locvlm/video-pool's Video-ChatGPT pooling with these options
@@ -376,13 +379,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   }
 
   private render(request: GenerateRequest): CompletionRequest {
-    const renderer = this.options.renderPrompt;
-    if (!renderer) {
-      throw new RuntimeError(
-        'BAD_INPUT',
-        'this model has no prompt renderer for chat messages; pass renderPrompt or use complete() with a prompt',
-      );
-    }
+    const renderer = this.options.renderPrompt ?? conversationRenderer(this.options.conversationTemplate);
     if (!Array.isArray(request.messages) || request.messages.length === 0)
       throw new RuntimeError('BAD_INPUT', 'messages must be a non-empty array');
     const { prompt, images } = renderer(request, this.config);
