@@ -3,6 +3,7 @@
 // (tokens after the first / time after the first), peak RSS; goals from issue 4.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoProcessor, env, LlavaForConditionalGeneration, RawImage } from '@huggingface/transformers';
@@ -16,7 +17,7 @@ const pkgDir = join(here, '..');
 const tinyDir = join(pkgDir, 'fixtures', 'tiny-llava');
 const bigDir = join(pkgDir, '.tmp', 'llava-100m');
 const NEW_TOKENS = Number(process.env.BENCH_NEW_TOKENS ?? 64);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const THREADS = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
 const PROMPT =
   'USER: <image>\nWhere is the object described cat located in image in terms of (x1,y1,x2,y2) bbox? ASSISTANT:';
@@ -180,5 +181,7 @@ writeBenchReport('@locvlm/runtime', figures, [
   },
 ]);
 console.log(
-  `rounds ${ROUNDS}, ${NEW_TOKENS} new tokens, threads ${THREADS ?? 'onnxruntime default'}, provider ${tiny.provider}`,
+  `rounds ${ROUNDS}, ${NEW_TOKENS} new tokens, threads ${THREADS ?? 'onnxruntime default'}, provider ${tiny.provider}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${cpus().length} cores`,
 );
