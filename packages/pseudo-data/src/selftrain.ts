@@ -84,7 +84,10 @@ export interface CaptionObjectsOptions {
   maxNewTokens?: number;
   /** Default 0 (greedy), so a re-asked object gets the same answer from a deterministic server. */
   temperature?: number;
-  /** Extra settings recorded in the run file (e.g. the instances file name), so a different job is refused. */
+  /**
+   * Extra settings recorded in the run file (e.g. the instances file), so a different job is refused. The model is
+   * recorded by its `id` unless this names it as `model` (an endpoint list may change between runs, the model not).
+   */
   jobConfig?: Record<string, string | number | boolean>;
   onProgress?: (progress: JobProgress) => void;
   signal?: AbortSignal;

@@ -184,3 +184,71 @@ describe('locvlm data pseudo-boxes', () => {
     expect(bad.err).toContain('--score "2"');
   }, 120_000);
 });
+
+describe('locvlm data prefcoco', () => {
+  it('asks an OpenAI-compatible server for captions, builds PRefCOCO, and resumes from its run file', async () => {
+    const { createServer } = await import('node:http');
+    let requests = 0;
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        requests++;
+        const text = JSON.stringify(JSON.parse(body).messages);
+        const category = /Describe the (.+?) in this image/.exec(text)?.[1] ?? 'thing';
+        response.setHeader('content-type', 'application/json');
+        response.end(
+          JSON.stringify({
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: `The ${category} sits near the middle. Extra.` },
+                finish_reason: 'stop',
+              },
+            ],
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      const out = mkdtempSync(join(tmpdir(), 'cli-prefcoco-'));
+      const args = [
+        'data',
+        'prefcoco',
+        '--coco',
+        join(fixtures, 'instances.json'),
+        '--images-dir',
+        join(fixtures, 'images'),
+        '--out',
+        out,
+        '--endpoint',
+        `http://127.0.0.1:${port}`,
+        '--model',
+        'fake',
+        '--seed',
+        '4',
+      ];
+      const first = await locvlm(...args);
+      expect(first.err).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.out).toContain('described 4 objects (0 answers unusable)');
+      expect(requests).toBe(4);
+      const bytes = readFileSync(join(out, 'prefcoco.json'), 'utf8');
+      expect(bytes).toContain('The stop sign sits near the middle.');
+      expect(bytes).not.toContain('Extra');
+      const again = await locvlm(...args);
+      expect(again.code).toBe(0);
+      expect(requests).toBe(4); // everything came from the run file
+      expect(readFileSync(join(out, 'prefcoco.json'), 'utf8')).toBe(bytes);
+      const otherSeed = await locvlm(...args.slice(0, -1), '5');
+      expect(otherSeed.code).toBe(0); // the seed shapes the records, not the captions: the run file still fits
+      expect(requests).toBe(4);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+});

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { CODEC_KINDS, type CodecOptions, createCodec } from '@locvlm/coord-codec';
 import {
+  buildPrefcoco,
   buildVideoData,
   captionsFromRefs,
   createDetector,
@@ -20,6 +21,7 @@ import {
   writeCocoInstances,
   writeLocalizeInstruct,
 } from '@locvlm/pseudo-data';
+import { createOpenAIModel } from '@locvlm/runtime';
 import { extractFrames } from '@locvlm/video-pool';
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
@@ -224,6 +226,65 @@ export function registerDataCommands(program: Command, io: CliIo): void {
           printSummary(io, result.dataFile, result.statsFile, result.stats, (performance.now() - started) / 1000);
         } finally {
           bar.stop();
+        }
+      }),
+    );
+
+  addBuildOptions(
+    data
+      .command('prefcoco')
+      .description('self-training: a model describes every unique object (Appendix C prompt), then Localize-Instruct')
+      .requiredOption('--coco <file>', 'COCO instances JSON')
+      .requiredOption('--endpoint <url...>', 'OpenAI-compatible server(s), e.g. http://127.0.0.1:8000 (repeatable)')
+      .requiredOption('--model <name>', 'model name sent to the server')
+      .option('--api-key <key>', 'bearer token (default: $OPENAI_API_KEY)')
+      .option('--concurrency <n>', 'requests in flight at once', '8')
+      .option('--max-new-tokens <n>', 'tokens per description', '64')
+      .option('--run-file <file>', 'resumable run file (default: <out>/prefcoco.run.jsonl)'),
+  )
+    .addHelpText(
+      'after',
+      '\nKilled and restarted with the same command, it asks only what is missing and writes the same data.\n' +
+        'Example:\n  locvlm data prefcoco --coco instances_train2017.json --images-dir train2017 --out data/prefcoco \\\n' +
+        '    --endpoint http://127.0.0.1:8000 --model llava-v1.5-7b',
+    )
+    .action(
+      userErrors(async (flags) => {
+        if (!flags.imagesDir) throw new CliError('prefcoco needs --images-dir <dir> (the model is sent the images)');
+        const started = performance.now();
+        const options = buildOptions(flags);
+        const concurrency = flag(intFlag(1), '--concurrency', flags.concurrency);
+        const coco = await readCocoInstances(resolve(flags.coco));
+        const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
+        const model = createOpenAIModel({
+          endpoints: flags.endpoint,
+          model: flags.model,
+          ...(apiKey ? { apiKey } : {}),
+          maxConcurrencyPerEndpoint: Math.max(1, Math.ceil(concurrency / flags.endpoint.length)),
+        });
+        const bar = progressBar('objects');
+        try {
+          const result = await buildPrefcoco(
+            { images: imagesFromCoco(coco), categories: coco.categories },
+            {
+              ...options,
+              imagesDir: resolve(flags.imagesDir),
+              model,
+              concurrency,
+              maxNewTokens: flag(intFlag(1), '--max-new-tokens', flags.maxNewTokens),
+              jobConfig: { instances: resolve(flags.coco), model: flags.model },
+              ...(flags.runFile ? { runFile: resolve(flags.runFile) } : {}),
+              onProgress: ({ done, total }) => bar.update(done, total),
+            },
+          );
+          bar.stop();
+          io.out(
+            `described ${result.described} objects (${result.unusable} answers unusable); run file ${result.runFile}`,
+          );
+          printSummary(io, result.dataFile, result.statsFile, result.stats, (performance.now() - started) / 1000);
+        } finally {
+          bar.stop();
+          await model.close();
         }
       }),
     );
