@@ -263,3 +263,17 @@ describe('agreement with @locvlm/prompts', () => {
     );
   });
 });
+
+describe('location frames', () => {
+  it('writes locations in a transformed frame (LLaVA-1.5 pad-to-square)', async () => {
+    const { padToSquare } = await import('@locvlm/coord-codec');
+    const source = await fixtureSource();
+    const records = [
+      ...localizeInstructRecords(source, { codec, seed: 1, frame: padToSquare(), objectives: ['locpred'] }),
+    ];
+    // cat-and-two-dogs.png is 160x120: padded to 160x160 with 20 px above, the cat box (10,20,50,60) -> (10,40,50,80).
+    const turns = records[0]?.conversations ?? [];
+    const answer = turns[turns.findIndex((t) => t.value.includes('described cat')) + 1]?.value;
+    expect(answer).toBe(`It is located at ${codec.encode({ box: [10, 40, 50, 80] }, { width: 160, height: 160 })}`);
+  });
+});

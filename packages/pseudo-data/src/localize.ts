@@ -1,6 +1,6 @@
 // Localize-Instruct (paper Sec. 3.3, Appendix B/C): LocPred, NegPred and RevLoc conversations per image.
 import { join, posix, relative, resolve, sep } from 'node:path';
-import type { Codec, ImageSize } from '@locvlm/coord-codec';
+import { type Codec, clampLocation, type FrameTransform, type ImageSize, type Location } from '@locvlm/coord-codec';
 import {
   createRng,
   type Description,
@@ -41,6 +41,12 @@ export interface LocalizeInstructOptions {
    * self-training data. With captions, objects without one are left out of LocPred and RevLoc.
    */
   captions?: ReadonlyMap<number, string>;
+  /**
+   * The frame locations are written in (any @locvlm/coord-codec transform, e.g. `padToSquare()` or
+   * `namedFrame('llava-336')`): boxes are mapped forward from image pixels and encoded relative to the transformed
+   * size, clamped to it (a centre crop can cut a box). Default: the original image.
+   */
+  frame?: FrameTransform;
   /** Folder holding the images' files (COCO `file_name` is relative to it). Default: `imagesRoot`. */
   imagesDir?: string;
   /** Record `image` paths are relative to this folder (the trainer's image folder). Default: `imagesDir` or '.'. */
@@ -76,6 +82,7 @@ interface ResolvedOptions {
   negativesPerImage: number;
   captions: ReadonlyMap<number, string> | undefined;
   imagePrefix: string;
+  frame: FrameTransform | undefined;
 }
 
 function resolveOptions(options: LocalizeInstructOptions): ResolvedOptions {
@@ -110,6 +117,7 @@ function resolveOptions(options: LocalizeInstructOptions): ResolvedOptions {
     negativesPerImage,
     captions: options.captions,
     imagePrefix: imagePrefix(options.imagesDir, options.imagesRoot),
+    frame: options.frame,
   };
 }
 
@@ -156,7 +164,7 @@ export function* localizeInstructRecords(
     }
     perCategory[objective] += n;
   };
-  const { objectives, codec, repr, seed, captions } = resolved;
+  const { objectives, codec, repr, seed, captions, frame } = resolved;
 
   for (const image of source.images) {
     stats.images++;
@@ -176,7 +184,14 @@ export function* localizeInstructRecords(
         }
         description = { caption };
       }
-      described.push({ object, category, located: { description, location: { box: object.box } } });
+      let location: Location = { box: object.box };
+      if (frame !== undefined) {
+        location = clampLocation(
+          frame.forward(location, { width: image.width, height: image.height }),
+          frame.outputSize({ width: image.width, height: image.height }),
+        );
+      }
+      described.push({ object, category, located: { description, location } });
     }
 
     let negatives: string[] = [];
@@ -186,7 +201,7 @@ export function* localizeInstructRecords(
       negatives = rng.sample(absent, Math.min(resolved.negativesPerImage, absent.length)).map(nameOf);
     }
 
-    const imageSize = { width: image.width, height: image.height };
+    const imageSize = frame === undefined ? { width: image.width, height: image.height } : frame.outputSize(image);
     let conversations: { locPred: QaPair[]; revLoc: QaPair[] };
     try {
       conversations = imageConversations(

@@ -2,7 +2,7 @@
 // boxes per frame from the embedded detector, static or single-frame objects with their averaged box, absent
 // categories for NegPred, as Video-ChatGPT training records. Frames written out have faces blurred by default.
 import { join, posix, relative, sep } from 'node:path';
-import type { Codec } from '@locvlm/coord-codec';
+import { type Codec, clampLocation, type FrameTransform, type Location } from '@locvlm/coord-codec';
 import { createRng, localizeVideoRecords, type VideoRecord } from '@locvlm/prompts';
 import { type JobProgress, openRunFile, runJob, writeFileAtomic } from '@locvlm/runtime';
 import { COCO_CATEGORIES } from './coco-categories.js';
@@ -36,6 +36,8 @@ export interface VideoDataOptions {
   codec: Codec;
   seed: number | string;
   repr?: 'box' | 'point';
+  /** Frame the locations are written in (as in Localize-Instruct); default the video's own frame size. */
+  frame?: FrameTransform;
   format?: RecordFormat;
   /** Frames per video (default 8, the paper's). */
   frames?: number;
@@ -135,6 +137,7 @@ export async function buildVideoData(
     dropped: { 'repeated-category': 0, moving: 0 },
     negatives: 0,
   };
+  const frame = options.frame;
   const writer = await openRecordWriter(dataFile, format);
   try {
     for (const { key, result } of entries) {
@@ -151,15 +154,17 @@ export async function buildVideoData(
       const negatives = sampleNegatives(found.absentCategoryIds, options.negativesPerVideo ?? 1, options.seed, key).map(
         (id) => nameOf.get(id) as string,
       );
+      const size = { width: result.width, height: result.height };
       const records: VideoRecord[] = localizeVideoRecords({
         key,
         video: key,
         ...(writeFrames ? { frames: result.frames.map((f) => f.file as string) } : {}),
-        imageSize: { width: result.width, height: result.height },
-        objects: found.objects.map((o) => ({
-          description: { category: nameOf.get(o.categoryId) as string },
-          location: { box: o.box },
-        })),
+        imageSize: frame === undefined ? size : frame.outputSize(size),
+        objects: found.objects.map((o) => {
+          const box: Location = { box: o.box };
+          const location = frame === undefined ? box : clampLocation(frame.forward(box, size), frame.outputSize(size));
+          return { description: { category: nameOf.get(o.categoryId) as string }, location };
+        }),
         negatives,
         codec: options.codec,
         seed: options.seed,

@@ -38,6 +38,8 @@ describe('locvlm data localize-instruct', () => {
       '336',
       '--repr',
       'point',
+      '--frame',
+      'pad-square',
     );
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
@@ -46,6 +48,8 @@ describe('locvlm data localize-instruct', () => {
     const records = JSON.parse(readFileSync(join(out, 'localize-instruct.json'), 'utf8'));
     expect(records[0].image).toBe('images/cat-and-two-dogs.png');
     expect(JSON.stringify(records)).toContain('(cx,cy) point');
+    // The cat's centre (30, 40) in the 160x120 image is (30, 60) in the padded 160x160 square: IVB-336 (63, 126).
+    expect(JSON.stringify(records)).toContain('It is located at (63, 126)');
     expect(JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')).records).toBe(7);
   });
 

@@ -1,7 +1,7 @@
 // locvlm data localize-instruct | prefcoco | pseudo-boxes | video: build LocVLM instruction data in LLaVA's format.
 // Logic lives in @locvlm/pseudo-data; this file parses flags, builds the objects, draws progress and prints summaries.
 import { resolve } from 'node:path';
-import { CODEC_KINDS, type CodecOptions, createCodec } from '@locvlm/coord-codec';
+import { CODEC_KINDS, type CodecOptions, createCodec, FRAME_NAMES, namedFrame } from '@locvlm/coord-codec';
 import {
   buildPrefcoco,
   buildVideoData,
@@ -103,6 +103,7 @@ interface BuildFlags {
   objectives: string;
   imagesDir?: string;
   imagesRoot?: string;
+  frame?: string;
 }
 
 function addBuildOptions(command: Command): Command {
@@ -117,6 +118,11 @@ function addBuildOptions(command: Command): Command {
     )
     .option('--negatives <n>', 'NegPred questions per image (absent categories)', '1')
     .option('--objectives <list>', `comma-separated subset of ${OBJECTIVES.join(',')}`, OBJECTIVES.join(','))
+    .addOption(
+      new Option('--frame <name>', "write locations in a model's input frame (e.g. pad-square for LLaVA-1.5)")
+        .choices([...FRAME_NAMES])
+        .default('none'),
+    )
     .option('--images-dir <dir>', 'folder holding the image files (file_name is relative to it)')
     .option('--images-root <dir>', 'record image paths are written relative to this folder (default: --images-dir)');
 }
@@ -141,6 +147,7 @@ function buildOptions(flags: BuildFlags) {
     outDir: resolve(flags.out),
     objectives: objectives as Objective[],
     negativesPerImage: flag(intFlag(0), '--negatives', flags.negatives),
+    ...(flags.frame && flags.frame !== 'none' ? { frame: namedFrame(flags.frame) } : {}),
     ...(flags.imagesDir ? { imagesDir: resolve(flags.imagesDir) } : {}),
     ...(flags.imagesRoot ? { imagesRoot: resolve(flags.imagesRoot) } : {}),
   };
@@ -357,6 +364,7 @@ export function registerDataCommands(program: Command, io: CliIo): void {
             codec: options.codec,
             seed: options.seed,
             repr: options.repr,
+            ...(options.frame ? { frame: options.frame } : {}),
             format: options.format,
             frames: flag(intFlag(1), '--frames', flags.frames),
             writeFrames: flags.writeFrames,
