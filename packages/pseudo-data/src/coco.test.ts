@@ -175,3 +175,12 @@ describe('checkReferences', () => {
     );
   });
 });
+
+describe('top-level arrays', () => {
+  it('accepts empty arrays and names a missing one', async () => {
+    const empty = await readCocoInstances(write('empty-arrays.json', '{"images":[],"annotations":[],"categories":[]}'));
+    expect(empty).toEqual({ images: [], annotations: [], categories: [] });
+    const error = await failure(readCocoInstances(write('no-annotations.json', '{"images":[],"categories":[]}')));
+    expect(error.message).toContain('missing the top-level "annotations" array');
+  });
+});

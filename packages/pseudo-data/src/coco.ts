@@ -129,10 +129,12 @@ export async function readCocoInstances(file: string, options: ReadCocoOptions =
   const images: CocoImage[] = [];
   const annotations: CocoAnnotation[] = [];
   const categories: CocoCategory[] = [];
-  const seen = new Set<string>();
-  for await (const batch of readTopLevelArrayElements(file, INSTANCE_KEYS, { skipMembers: SKIPPED })) {
+  const found = new Set<string>();
+  for await (const batch of readTopLevelArrayElements(file, INSTANCE_KEYS, {
+    skipMembers: SKIPPED,
+    foundKeys: found,
+  })) {
     for (const element of batch) {
-      seen.add(element.key);
       if (element.key === 'annotations') {
         // zod's output holds the declared members only (masks and extra keys are gone): keep it as is.
         const a = parseElement(file, element, cocoAnnotationSchema) as CocoAnnotation & { area?: number };
@@ -152,28 +154,17 @@ export async function readCocoInstances(file: string, options: ReadCocoOptions =
     }
     options.onProgress?.({ images: images.length, annotations: annotations.length, categories: categories.length });
   }
-  for (const key of ['images', 'categories'] as const) {
-    if (!seen.has(key) && (key === 'categories' ? categories : images).length === 0) {
-      // An empty array is fine; a missing key is not.
-      await assertKeyPresent(file, key);
+  for (const key of ['images', 'annotations', 'categories']) {
+    if (!found.has(key)) {
+      throw new PseudoDataError(
+        'BAD_INPUT',
+        `${file}: missing the top-level "${key}" array (not a COCO instances file?)`,
+      );
     }
   }
   const dataset = { images, annotations, categories };
   checkReferences(file, dataset);
   return dataset;
-}
-
-async function assertKeyPresent(file: string, key: string): Promise<void> {
-  // readTopLevelArrayElements yields only non-empty arrays; look again for the key itself (cheap: empty arrays are
-  // rare and this runs only then).
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(file, 'utf8');
-  if (!new RegExp(`"${key}"\\s*:\\s*\\[`).test(text)) {
-    throw new PseudoDataError(
-      'BAD_INPUT',
-      `${file}: missing the top-level "${key}" array (not a COCO instances file?)`,
-    );
-  }
 }
 
 /** Unique ids, and every annotation's image_id and category_id pointing at something that exists. */

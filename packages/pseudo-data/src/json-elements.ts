@@ -42,6 +42,8 @@ export interface ReadElementsOptions {
    * (most of a COCO file). Only members directly in each element object are matched.
    */
   skipMembers?: ReadonlySet<string>;
+  /** Filled with every requested key found as a top-level array, empty arrays included. */
+  foundKeys?: Set<string>;
 }
 
 /**
@@ -76,7 +78,7 @@ export async function* readTopLevelArrayElements(
   let elementStart = 0;
   let elementLine = 0;
   let elementParts: Buffer[] = [];
-  const seenKeys = new Set<string>();
+  const seenKeys = options.foundKeys ?? new Set<string>();
 
   const fail = (message: string): never => {
     throw new PseudoDataError('BAD_INPUT', `${file}:${line}: ${message}`);

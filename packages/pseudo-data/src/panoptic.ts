@@ -55,7 +55,8 @@ const PANOPTIC_KEYS = new Set(['images', 'annotations', 'categories']);
 /** Read a COCO panoptic JSON file (streamed, validated; errors name file, line and JSON path). */
 export async function readPanopticJson(file: string): Promise<PanopticDataset> {
   const dataset: PanopticDataset = { images: [], annotations: [], categories: [] };
-  for await (const batch of readTopLevelArrayElements(file, PANOPTIC_KEYS)) {
+  const found = new Set<string>();
+  for await (const batch of readTopLevelArrayElements(file, PANOPTIC_KEYS, { foundKeys: found })) {
     for (const element of batch) {
       if (element.key === 'images') dataset.images.push(parseElement(file, element, cocoImageSchema));
       else if (element.key === 'annotations')
@@ -66,6 +67,14 @@ export async function readPanopticJson(file: string): Promise<PanopticDataset> {
           c.isthing === undefined ? { id: c.id, name: c.name } : { id: c.id, name: c.name, isthing: c.isthing },
         );
       }
+    }
+  }
+  for (const key of PANOPTIC_KEYS) {
+    if (!found.has(key)) {
+      throw new PseudoDataError(
+        'BAD_INPUT',
+        `${file}: missing the top-level "${key}" array (not a COCO panoptic file?)`,
+      );
     }
   }
   return dataset;
