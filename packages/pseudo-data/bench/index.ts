@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createCodec } from '@locvlm/coord-codec';
 import { writeBenchReport } from '../../../scripts/bench-report.ts';
-import { imagesFromCoco, readCocoInstances, writeLocalizeInstruct } from '../src/index.js';
+import { cocoImages, readCocoInstances, writeLocalizeInstruct } from '../src/index.js';
 import { synthesizeCoco } from './synthesize.js';
 
 const here = new URL('..', import.meta.url).pathname;
@@ -25,7 +25,7 @@ const cpuStart = process.cpuUsage();
 const start = performance.now();
 const coco = await readCocoInstances(instances);
 const readSeconds = (performance.now() - start) / 1000;
-const source = { images: imagesFromCoco(coco), categories: coco.categories };
+const source = { images: cocoImages(coco), categories: coco.categories };
 const buildStart = performance.now();
 rmSync(outDir, { recursive: true, force: true });
 const { stats } = await writeLocalizeInstruct(source, {

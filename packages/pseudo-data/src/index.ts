@@ -38,6 +38,8 @@ export {
   type AnnotatedObject,
   absentCategoryIds,
   cocoBoxToCorners,
+  cocoImages,
+  type ImageCollection,
   imagesFromCoco,
   type SkipReason,
   selectUniqueObjects,

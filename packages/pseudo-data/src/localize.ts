@@ -15,7 +15,7 @@ import {
 } from '@locvlm/prompts';
 import { writeFileAtomic } from '@locvlm/runtime';
 import { PseudoDataError } from './errors.js';
-import { type AnnotatedImage, absentCategoryIds, type SkipReason, selectUniqueObjects } from './objects.js';
+import { absentCategoryIds, type ImageCollection, type SkipReason, selectUniqueObjects } from './objects.js';
 import { openRecordWriter, type RecordFormat } from './output.js';
 
 export type Objective = 'locpred' | 'negpred' | 'revloc';
@@ -70,7 +70,8 @@ export interface LocalizeStats {
 
 /** Everything Localize-Instruct reads: images with their objects, and the dataset's category list. */
 export interface LocalizeSource {
-  images: readonly AnnotatedImage[];
+  /** An array of images, or `cocoImages(dataset)` (same images, built while iterating: less memory at scale). */
+  images: ImageCollection;
   categories: readonly CategoryInfo[];
 }
 

@@ -6,9 +6,9 @@ import {
   buildPrefcoco,
   buildVideoData,
   captionsFromRefs,
+  cocoImages,
   createDetector,
   detectPseudoBoxes,
-  imagesFromCoco,
   type LocalizeSource,
   type LocalizeStats,
   OBJECTIVES,
@@ -192,12 +192,12 @@ async function loadSource(
     const { instances, refs } = await readRefcoco(resolve(flags.refs), resolve(flags.coco));
     const splits = flags.refSplits?.split(',').map((s) => s.trim());
     return {
-      source: { images: imagesFromCoco(instances), categories: instances.categories },
+      source: { images: cocoImages(instances), categories: instances.categories },
       captions: captionsFromRefs(refs, splits),
     };
   }
   const coco = await readCocoInstances(resolve(flags.coco));
-  return { source: { images: imagesFromCoco(coco), categories: coco.categories } };
+  return { source: { images: cocoImages(coco), categories: coco.categories } };
 }
 
 export function registerDataCommands(program: Command, io: CliIo): void {
@@ -272,7 +272,7 @@ export function registerDataCommands(program: Command, io: CliIo): void {
         const bar = progressBar('objects');
         try {
           const result = await buildPrefcoco(
-            { images: imagesFromCoco(coco), categories: coco.categories },
+            { images: cocoImages(coco), categories: coco.categories },
             {
               ...options,
               imagesDir: resolve(flags.imagesDir),
