@@ -46,7 +46,9 @@ export type ImageCollection = Iterable<AnnotatedImage> & { readonly length: numb
 export function cocoImages(dataset: CocoDataset): ImageCollection {
   const { images, annotations } = dataset;
   const indexOf = new Map<number, number>();
-  images.forEach((image, i) => indexOf.set(image.id, i));
+  images.forEach((image, i) => {
+    indexOf.set(image.id, i);
+  });
   // Counting sort of annotation indices by image, keeping file order within an image.
   const start = new Int32Array(images.length + 1);
   const imageOf = new Int32Array(annotations.length);
