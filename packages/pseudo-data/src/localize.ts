@@ -219,8 +219,8 @@ export function* localizeInstructRecords(
         cause: error,
       });
     }
-    // localizeConversations always builds both; drop what was not asked for (LocPred pairs are those not answered
-    // with the NegPred target, which is fixed text).
+    // Both conversations are always drawn (so the random streams do not depend on the objectives); drop what was
+    // not asked for. Without 'locpred', the first conversation keeps only its NegPred pairs (fixed answer text).
     const file = `${resolved.imagePrefix}${image.file}`;
     let used = false;
     const locPairs = objectives.has('locpred')
