@@ -136,9 +136,16 @@ describe('readTopLevelArrayElements on random JSON', () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof(fc.jsonValue(), fc.dictionary(fc.constantFrom('a', 'skip', 'b"]'), fc.jsonValue())), {
-          maxLength: 6,
-        }),
+        fc.array(
+          fc.oneof(
+            fc.jsonValue(),
+            fc.dictionary(
+              fc.constantFrom('a', 'skip', 'b"]', 'é✓'),
+              fc.oneof(fc.jsonValue(), fc.string({ unit: 'binary' })),
+            ),
+          ),
+          { maxLength: 6 },
+        ),
         fc.jsonValue(),
         fc.integer({ min: 1, max: 40 }),
         fc.boolean(),
@@ -160,7 +167,7 @@ describe('readTopLevelArrayElements on random JSON', () => {
           expect(got).toEqual(want);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });

@@ -29,7 +29,6 @@ const NEWLINE = 10;
 const SPACE = 32;
 const TAB = 9;
 const CR = 13;
-const NULL_TEXT = Buffer.from('null');
 /** Bytes that matter deep inside an element; everything else (digits, commas, spaces) is skipped in one loop. */
 const DEEP_STOP = new Uint8Array(256);
 for (const c of [QUOTE, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE, NEWLINE]) DEEP_STOP[c] = 1;
@@ -77,7 +76,10 @@ export async function* readTopLevelArrayElements(
   let inElement = false;
   let elementStart = 0;
   let elementLine = 0;
+  // Bytes of the current element carried over from earlier chunks (not yet decoded), and text already decoded.
+  // Decoding happens only at ASCII structure characters, so a UTF-8 sequence is never cut.
   let elementParts: Buffer[] = [];
+  let elementText = '';
   const seenKeys = options.foundKeys ?? new Set<string>();
 
   const fail = (message: string): never => {
@@ -101,15 +103,17 @@ export async function* readTopLevelArrayElements(
       if (bytes === 0) break;
       const chunk = bytes < chunkSize ? buffer.subarray(0, bytes) : buffer;
       const batch: JsonElement[] = [];
+      /** Decode the element's bytes from `elementStart` (and carried-over parts) up to `end`. */
+      const takeText = (end: number): string => {
+        if (elementParts.length === 0) return chunk.toString('utf8', elementStart, end);
+        elementParts.push(chunk.subarray(elementStart, end));
+        const text = Buffer.concat(elementParts).toString('utf8');
+        elementParts = [];
+        return text;
+      };
       const endElement = (end: number) => {
-        let text: string;
-        if (elementParts.length === 0) {
-          text = chunk.toString('utf8', elementStart, end);
-        } else {
-          elementParts.push(chunk.subarray(elementStart, end));
-          text = Buffer.concat(elementParts).toString('utf8');
-          elementParts = [];
-        }
+        const text = elementText + takeText(end);
+        elementText = '';
         batch.push({ key: arrayKey as string, index, text, line: elementLine });
         index++;
         inElement = false;
@@ -176,7 +180,7 @@ export async function* readTopLevelArrayElements(
             break;
           case COLON:
             if (depth === 3 && pendingSkip && inElement && !skipping) {
-              elementParts.push(chunk.subarray(elementStart, i + 1), NULL_TEXT);
+              elementText += `${takeText(i + 1)}null`;
               skipping = true;
               pendingSkip = false;
             }
