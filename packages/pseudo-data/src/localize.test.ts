@@ -52,7 +52,7 @@ describe('Localize-Instruct on the fixture', () => {
     // 104 has no objects: its one record is a single NegPred question.
     expect(records[6].conversations).toHaveLength(2);
     expect(records[6].conversations[1].value).toBe('There is no such object in the image');
-  });
+  }, 30_000);
 
   it('is deterministic for a seed, and the seed matters', async () => {
     const source = await fixtureSource();
@@ -76,7 +76,7 @@ describe('Localize-Instruct on the fixture', () => {
         .split('\n')
         .map((line) => JSON.parse(line)),
     ).toEqual(JSON.parse(await run(1, 'json')));
-  });
+  }, 30_000);
 
   it('builds only the objectives asked for; points use the box centre', async () => {
     const source = await fixtureSource();
@@ -88,7 +88,7 @@ describe('Localize-Instruct on the fixture', () => {
     expect(cat?.value).toContain('(cx,cy) point');
     const answer = points[0]?.conversations[(points[0]?.conversations.indexOf(cat as never) ?? 0) + 1]?.value;
     expect(answer).toBe(`It is located at ${codec.encode({ point: [30, 40] }, { width: 160, height: 120 })}`);
-  });
+  }, 30_000);
 
   it('uses captions in place of category names', async () => {
     const source = await fixtureSource();
@@ -97,7 +97,7 @@ describe('Localize-Instruct on the fixture', () => {
     expect(records.map((r) => r.id)).toEqual(['101:locpred', '101:revloc']);
     expect(records[0]?.conversations[0]?.value).toContain('An orange round cat on the left');
     expect(records[1]?.conversations[1]?.value).toBe('An orange round cat on the left.');
-  });
+  }, 30_000);
 
   it('leaves nothing behind when a build fails', async () => {
     const source = await fixtureSource();
@@ -111,14 +111,14 @@ describe('Localize-Instruct on the fixture', () => {
     );
     expect(readdirSync(out)).toEqual([]);
     expect(existsSync(join(out, 'stats.json'))).toBe(false);
-  });
+  }, 30_000);
 
   it('refuses an images folder outside the images root', async () => {
     const source = await fixtureSource();
     expect(() => [...localizeInstructRecords(source, { codec, seed: 1, imagesDir: '/a/b', imagesRoot: '/c' })]).toThrow(
       /not inside the images root/,
     );
-  });
+  }, 30_000);
 });
 
 // Random images: categories named c0..c9 (so the question names its object), boxes inside the image.
@@ -203,7 +203,7 @@ describe('Localize-Instruct properties', () => {
       ),
       { numRuns: 200 },
     );
-  });
+  }, 30_000);
 
   it('every NegPred object is absent from its image', () => {
     fc.assert(
@@ -226,7 +226,7 @@ describe('Localize-Instruct properties', () => {
       }),
       { numRuns: 200 },
     );
-  });
+  }, 30_000);
 });
 
 describe('agreement with @locvlm/prompts', () => {
@@ -261,7 +261,7 @@ describe('agreement with @locvlm/prompts', () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 30_000);
 });
 
 describe('location frames', () => {
@@ -275,5 +275,5 @@ describe('location frames', () => {
     const turns = records[0]?.conversations ?? [];
     const answer = turns[turns.findIndex((t) => t.value.includes('described cat')) + 1]?.value;
     expect(answer).toBe(`It is located at ${codec.encode({ box: [10, 40, 50, 80] }, { width: 160, height: 160 })}`);
-  });
+  }, 30_000);
 });

@@ -51,7 +51,7 @@ describe('locvlm data localize-instruct', () => {
     // The cat's centre (30, 40) in the 160x120 image is (30, 60) in the padded 160x160 square: IVB-336 (63, 126).
     expect(JSON.stringify(records)).toContain('It is located at (63, 126)');
     expect(JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')).records).toBe(7);
-  });
+  }, 30_000);
 
   it('reports bad flags and bad files as input errors (exit 2) naming the problem', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cli-li-'));
@@ -77,7 +77,7 @@ describe('locvlm data localize-instruct', () => {
     const help = await locvlm('data', 'localize-instruct', '--help');
     expect(help.code).toBe(0);
     expect(help.out).toContain('--repr <repr>');
-  });
+  }, 30_000);
 
   it('builds from panoptic output and from referring expressions', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cli-pan-'));
@@ -107,7 +107,7 @@ describe('locvlm data localize-instruct', () => {
     );
     expect(refs.code).toBe(0);
     expect(readFileSync(join(out, 'localize-instruct.json'), 'utf8')).toContain('orange cat on the left');
-  });
+  }, 30_000);
 });
 
 describe('locvlm data video', () => {
