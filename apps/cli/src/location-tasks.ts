@@ -112,13 +112,13 @@ export async function drawLocations(
   const { width, height } = await imageSize(image, 'the image');
   const stroke = Math.max(2, Math.round(Math.min(width, height) / 150));
   const font = Math.max(12, Math.round(Math.min(width, height) / 30));
-  const escape = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const shapes = locations.map((l, i) => {
     const label = labels[i] ?? '';
     if ('box' in l) {
       const [x1, y1, x2, y2] = l.box;
       const text = label
-        ? `<text x="${x1 + stroke}" y="${Math.max(font, y1 - stroke)}" font-size="${font}" font-family="sans-serif" fill="#ff2d55" stroke="white" stroke-width="${stroke / 3}" paint-order="stroke">${escape(label)}</text>`
+        ? `<text x="${x1 + stroke}" y="${Math.max(font, y1 - stroke)}" font-size="${font}" font-family="sans-serif" fill="#ff2d55" stroke="white" stroke-width="${stroke / 3}" paint-order="stroke">${escapeXml(label)}</text>`
         : '';
       return `<rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="#ff2d55" stroke-width="${stroke}"/>${text}`;
     }

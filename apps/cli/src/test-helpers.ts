@@ -28,10 +28,15 @@ export class GatedModel implements VisionLanguageModel {
   readonly started: GenerateRequest[] = [];
   readonly aborted: GenerateRequest[] = [];
   private gates: Array<() => void> = [];
-  constructor(private readonly answer = 'It is located at (1, 2, 3, 4)') {}
+  constructor(
+    private readonly answer = 'It is located at (1, 2, 3, 4)',
+    /** Answer at once instead of waiting for release(). */
+    private readonly open = false,
+  ) {}
 
   private wait(request: GenerateRequest): Promise<void> {
     this.started.push(request);
+    if (this.open) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.gates.push(resolve);
       request.signal?.addEventListener('abort', () => {

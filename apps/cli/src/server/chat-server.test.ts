@@ -15,6 +15,11 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
+interface ErrorBody {
+  error: { message: string; code: string; type: string };
+}
+const errorOf = async (response: Response) => ((await response.json()) as ErrorBody).error;
+
 const imageMessage = (url: string, text = 'What is this?') => [
   {
     role: 'user',
@@ -112,7 +117,7 @@ describe('chat-completions server on the tiny model', () => {
     for (const ref of [join(outsideDir, 'x.png'), join(root, 'link.png'), `${root}/../${join(outsideDir, 'x.png')}`]) {
       const refused = await post(url, { messages: imageMessage(ref) });
       expect(refused.status).toBe(400);
-      expect((await refused.json()).error.message).toMatch(/outside the allowed root|does not exist/);
+      expect((await errorOf(refused)).message).toMatch(/outside the allowed root|does not exist/);
     }
     await rm(outsideDir, { recursive: true, force: true });
   });
@@ -132,9 +137,9 @@ describe('chat-completions server on the tiny model', () => {
     for (const [body, status, message, headers] of cases) {
       const response = await post(url, body, headers);
       expect(response.status, JSON.stringify(body).slice(0, 80)).toBe(status);
-      const json = await response.json();
-      expect(json.error.message).toMatch(message);
-      expect(typeof json.error.code).toBe('string');
+      const error = await errorOf(response);
+      expect(error.message).toMatch(message);
+      expect(typeof error.code).toBe('string');
     }
     const wrongMethod = await fetch(`${url}/v1/chat/completions`);
     expect(wrongMethod.status).toBe(405);
@@ -151,7 +156,7 @@ describe('chat-completions server on the tiny model', () => {
       .toBuffer();
     const response = await post(smallUrl, { messages: imageMessage(dataUrl(wide)) });
     expect(response.status).toBe(413);
-    expect((await response.json()).error.message).toMatch(/120000 pixels, over the limit of 10000/);
+    expect((await errorOf(response)).message).toMatch(/120000 pixels, over the limit of 10000/);
     await small.close(0);
   });
 });
@@ -169,7 +174,7 @@ describe('chat-completions server queue', () => {
     const refused = await post(url, body);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await refused.json()).error.code).toBe('queue_full');
+    expect((await errorOf(refused)).code).toBe('queue_full');
     // Release generations one by one until all three are answered.
     const all = Promise.all([first, ...queued]);
     const releaser = setInterval(() => model.release(), 5);
@@ -218,7 +223,7 @@ describe('chat-completions server queue', () => {
     const closing = server.close(5000);
     const queuedResponse = await queued;
     expect(queuedResponse.status).toBe(503);
-    expect((await queuedResponse.json()).error.code).toBe('shutting_down');
+    expect((await errorOf(queuedResponse)).code).toBe('shutting_down');
     model.release();
     expect((await running).status).toBe(200);
     await closing;
