@@ -42,7 +42,7 @@ export function addModelFlags(command: Command): Command {
     .option('--api-key <key>', 'bearer token for --endpoint (default: $OPENAI_API_KEY)')
     .option(
       '--codec <spec>',
-      "how the model writes locations, e.g. ivb:bins=224, shikra, qwen (default: the model's locvlm.json, else ivb:bins=224)",
+      "how the model writes locations, e.g. ivb:bins=224, shikra, qwen (default: locvlm.codec in the model's config.json, else ivb:bins=224)",
     );
 }
 
@@ -80,12 +80,15 @@ export async function openModel(flags: ModelFlags): Promise<VisionLanguageModel>
   }
 }
 
-/** The codec: --codec, else `codec` in the model directory's locvlm.json, else IVB with 224 bins (the paper's). */
+/**
+ * The codec: --codec, else `locvlm.codec` in the model directory's config.json (next to the runtime's other LocVLM
+ * hints, e.g. `"locvlm": { "codec": "ivb:bins=32" }`), else IVB with 224 bins (the paper's).
+ */
 export async function resolveCodec(flags: ModelFlags): Promise<Codec> {
   let spec = flags.codec;
   let where = '--codec';
   if (spec === undefined && flags.endpoint === undefined) {
-    const file = join(flags.model ?? defaultModelDir(), 'locvlm.json');
+    const file = join(flags.model ?? defaultModelDir(), 'config.json');
     if (existsSync(file)) {
       let json: unknown;
       try {
@@ -93,11 +96,11 @@ export async function resolveCodec(flags: ModelFlags): Promise<Codec> {
       } catch (cause) {
         throw new CliError(`${file} is not JSON: ${(cause as Error).message}`, { cause });
       }
-      const codec = (json as { codec?: unknown }).codec;
+      const codec = (json as { locvlm?: { codec?: unknown } } | null)?.locvlm?.codec;
       if (codec !== undefined) {
-        if (typeof codec !== 'string') throw new CliError(`${file}: codec must be a string like "ivb:bins=32"`);
+        if (typeof codec !== 'string') throw new CliError(`${file}: locvlm.codec must be a string like "ivb:bins=32"`);
         spec = codec;
-        where = `${file} codec`;
+        where = `${file} locvlm.codec`;
       }
     }
   }

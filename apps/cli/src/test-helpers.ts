@@ -1,5 +1,6 @@
 // Test helpers (not part of the CLI): the runtime's committed tiny random-weight model, test images, a model whose
 // generation the test releases by hand (to hold the queue in a known state), and a CLI runner capturing output.
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { GenerateRequest, GenerateResult, VisionLanguageModel } from '@locvlm/runtime';
 import sharp from 'sharp';
@@ -72,4 +73,34 @@ export async function locvlm(...argv: string[]) {
   const io: CliIo = { out: (t) => out.push(line(t)), err: (t) => err.push(line(t)) };
   const code = await run(argv, io);
   return { code, out: out.join('').trimEnd(), err: err.join('').trimEnd() };
+}
+
+/** One POST on its own connection (no client-side pool limit), with a hard deadline so a hang fails the test. */
+export function sendChatRequest(
+  url: string,
+  body: string,
+  deadlineMs: number,
+): Promise<{ status: number; retryAfter?: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      timeout: deadlineMs,
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${deadlineMs} ms`)));
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ...(res.headers['retry-after'] ? { retryAfter: String(res.headers['retry-after']) } : {}),
+          ms: performance.now() - started,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCodec } from '@locvlm/coord-codec';
@@ -92,6 +92,33 @@ describe('locvlm ask | locate | describe on the tiny local model', () => {
     );
     expect(cli.code).toBe(0);
     expect(JSON.parse(cli.out)).toMatchObject({ locationText: expected, box: [10, 20, 100, 120] });
+  });
+
+  it("takes the codec from the model's config.json (locvlm.codec) unless --codec says otherwise", async () => {
+    const copy = join(dir, 'model-with-codec');
+    await cp(tinyModelDir, copy, { recursive: true });
+    const config = JSON.parse(await readFile(join(copy, 'config.json'), 'utf8'));
+    await writeFile(join(copy, 'config.json'), JSON.stringify({ ...config, locvlm: { codec: 'ivb:bins=32' } }));
+    const fromConfig = await locvlm('locate', '--model', copy, '--image', scene, '--max-tokens', '2', '--json', 'cat');
+    expect(JSON.parse(fromConfig.out).codec).toMatchObject({ kind: 'ivb', bins: 32 });
+    const fromFlag = await locvlm(
+      'locate',
+      '--model',
+      copy,
+      '--image',
+      scene,
+      '--max-tokens',
+      '2',
+      '--json',
+      '--codec',
+      'shikra',
+      'cat',
+    );
+    expect(JSON.parse(fromFlag.out).codec).toMatchObject({ kind: 'shikra' });
+    await writeFile(join(copy, 'config.json'), JSON.stringify({ ...config, locvlm: { codec: 'ivb:bins=zero' } }));
+    const bad = await locvlm('locate', '--model', copy, '--image', scene, '--json', 'cat');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/config\.json locvlm\.codec/);
   });
 
   it('bad input exits with code 2 and a message naming it', async () => {

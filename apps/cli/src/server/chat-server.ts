@@ -135,7 +135,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
     return Promise.reject(
-      new HttpError(413, 'body_too_large', `request body is ${declared} bytes, over the limit of ${limit} bytes`),
+      new HttpError(413, 'body_too_large', `request body is ${declared} bytes, over the limit of ${limit} bytes`, {
+        connection: 'close',
+      }),
     );
   }
   return new Promise((resolve, reject) => {
@@ -146,7 +148,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.removeAllListeners('data');
         req.resume();
-        reject(new HttpError(413, 'body_too_large', `request body is over the limit of ${limit} bytes`));
+        reject(
+          new HttpError(413, 'body_too_large', `request body is over the limit of ${limit} bytes`, {
+            connection: 'close',
+          }),
+        );
         return;
       }
       chunks.push(chunk);
@@ -373,7 +379,20 @@ export function createChatCompletionServer(
     return generate;
   }
 
+  /** Refuse before reading the body when the queue is already full: overload costs the server next to nothing. */
+  function refuseEarlyWhenFull(): void {
+    if (queue.size < maxQueue) return;
+    counts.refused++;
+    throw new HttpError(
+      429,
+      'queue_full',
+      `the server is busy (${queue.pending} running, ${queue.size} waiting); retry later`,
+      { 'retry-after': String(retryAfterSeconds()) },
+    );
+  }
+
   async function chatCompletions(req: IncomingMessage, res: ServerResponse, entry: Pending): Promise<void> {
+    refuseEarlyWhenFull();
     const body = await readJson(req);
     const parsed = chatCompletionRequestSchema.safeParse(body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', describeZodError(parsed.error));
@@ -478,6 +497,7 @@ export function createChatCompletionServer(
         counts.served++;
       } else if (routes.has(`${req.method} ${path}`)) {
         const route = routes.get(`${req.method} ${path}`) as ExtraRoute;
+        if (route.queued) refuseEarlyWhenFull();
         const body = req.method === 'POST' ? await readJson(req) : undefined;
         const context = (signal: AbortSignal): RouteContext => ({ body, signal, model, resolveImage });
         const result = route.queued
@@ -496,6 +516,9 @@ export function createChatCompletionServer(
       }
     } catch (error) {
       const http = toHttpError(error);
+      // An unread body (refused early, or cut at the size limit) is drained and dropped so the client's upload
+      // ends normally and it reads our answer instead of a reset connection.
+      if (!req.complete) req.resume();
       if (res.headersSent) res.end();
       else sendError(res, http);
     }

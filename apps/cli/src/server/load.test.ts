@@ -1,40 +1,9 @@
 // 200 concurrent requests on loopback against the tiny model: each is answered (200) or refused with a clear status
 // (429 + Retry-After); none hangs; memory stays bounded. Figures are printed for the README, not asserted tightly.
-import { request } from 'node:http';
 import { loadOnnxModel, type OnnxVisionLanguageModel } from '@locvlm/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataUrl, shapesPng, tinyModelDir } from '../test-helpers.js';
+import { dataUrl, sendChatRequest as send, shapesPng, tinyModelDir } from '../test-helpers.js';
 import { type ChatCompletionServer, createChatCompletionServer } from './chat-server.js';
-
-/** One POST on its own connection (no client-side pool limit), with a hard deadline so a hang fails the test. */
-function send(
-  url: string,
-  body: string,
-  deadlineMs: number,
-): Promise<{ status: number; retryAfter?: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      timeout: deadlineMs,
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${deadlineMs} ms`)));
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          ...(res.headers['retry-after'] ? { retryAfter: String(res.headers['retry-after']) } : {}),
-          ms: performance.now() - started,
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('load: 200 concurrent requests', () => {
   let model: OnnxVisionLanguageModel;
