@@ -46,12 +46,25 @@ export interface LocatedAnswer {
 /** LocPred: ask where `object` is, with the paper's first location-question template. */
 export async function locateObject(
   model: VisionLanguageModel,
-  request: GenerateOptions & { image: Uint8Array; object: string; codec: Codec; shape?: LocationShape },
+  request: GenerateOptions & {
+    image: Uint8Array;
+    object: string;
+    codec: Codec;
+    shape?: LocationShape;
+    /** The frame the answer's numbers live in (default: the model's own, see answerFrame). */
+    frame?: FrameTransform;
+  },
 ): Promise<LocatedAnswer> {
-  const { image, object, codec, shape, ...options } = request;
+  const { image, object, codec, shape, frame, ...options } = request;
   if (object.trim() === '') throw new CliError('the object to locate is empty');
   const question = locationQuestion({ category: object.trim() }, shape ?? 'box', 0);
-  const result = await ask(model, { ...options, image: { bytes: image }, question, codec });
+  const result = await ask(model, {
+    ...options,
+    image: { bytes: image },
+    question,
+    codec,
+    frame: frame ?? answerFrame(model),
+  });
   return {
     question,
     answer: result.text,
@@ -65,16 +78,21 @@ export async function locateObject(
 /** RevLoc: ask what is at `box` (pixels of the original image), written in the model's frame by the codec. */
 export async function describeRegion(
   model: VisionLanguageModel,
-  request: GenerateOptions & { image: Uint8Array; box: [number, number, number, number]; codec: Codec },
+  request: GenerateOptions & {
+    image: Uint8Array;
+    box: [number, number, number, number];
+    codec: Codec;
+    frame?: FrameTransform;
+  },
 ): Promise<LocatedAnswer & { locationText: string }> {
-  const { image, box, codec, ...options } = request;
+  const { image, box, codec, frame: frameOption, ...options } = request;
   const size = await imageSize(image, 'the image');
   const [x1, y1, x2, y2] = box;
   if (!(x1 < x2 && y1 < y2) || x1 < 0 || y1 < 0 || x2 > size.width || y2 > size.height)
     throw new CliError(
       `box ${box.join(',')} must have x1 < x2 and y1 < y2 and lie inside the ${size.width}x${size.height} image`,
     );
-  const frame = answerFrame(model);
+  const frame = frameOption ?? answerFrame(model);
   const inFrame = frame.forward<Location>({ box }, size);
   const locationText = codec.encode(inFrame, frame.outputSize(size));
   const question = revLocQuestion(locationText, 0);
@@ -96,8 +114,8 @@ export function locationsInAnswer(
   model: VisionLanguageModel,
   size: ImageSize,
   codec: Codec,
+  frame: FrameTransform = answerFrame(model),
 ): { locations: Location[]; issues: ParseIssue[] } {
-  const frame = answerFrame(model);
   const parsed = codec.parse(text, frame.outputSize(size));
   return { locations: parsed.locations.map((p) => frame.inverse(p.location, size)), issues: parsed.issues };
 }

@@ -4,7 +4,15 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Codec, type CodecOptions, createCodec } from '@locvlm/coord-codec';
+import {
+  type Codec,
+  type CodecOptions,
+  createCodec,
+  FRAME_NAMES,
+  type FrameName,
+  type FrameTransform,
+  namedFrame,
+} from '@locvlm/coord-codec';
 import { createOpenAIModel, loadOnnxModel, RuntimeError, type VisionLanguageModel } from '@locvlm/runtime';
 import type { Command } from 'commander';
 import { parseCodecSpec } from './commands/codec.js';
@@ -31,6 +39,17 @@ export interface ModelFlags {
   modelName?: string;
   apiKey?: string;
   codec?: string;
+  frame?: string;
+}
+
+/** --frame as a transform, or undefined for the model's own (a local model's preprocessing; none for a server). */
+export function resolveFrame(flags: ModelFlags): FrameTransform | undefined {
+  if (flags.frame === undefined) return undefined;
+  if (!(FRAME_NAMES as readonly string[]).includes(flags.frame))
+    throw new CliError(
+      `--frame ${JSON.stringify(flags.frame)}: unknown frame; expected one of ${FRAME_NAMES.join(', ')}`,
+    );
+  return namedFrame(flags.frame as FrameName);
 }
 
 /** Adds --model, --endpoint, --model-name, --api-key and --codec to a command. */
@@ -43,6 +62,10 @@ export function addModelFlags(command: Command): Command {
     .option(
       '--codec <spec>',
       "how the model writes locations, e.g. ivb:bins=224, shikra, qwen (default: locvlm.codec in the model's config.json, else ivb:bins=224)",
+    )
+    .option(
+      '--frame <name>',
+      `the frame the model's numbers live in: ${FRAME_NAMES.join(', ')} (default: a local model's own preprocessing; none for --endpoint)`,
     );
 }
 

@@ -210,4 +210,19 @@ describe('locvlm locate against an OpenAI-compatible endpoint', () => {
     expect(asked.code).toBe(0);
     expect(asked.out.split('\n')[0]).toBe('It is located at (40, 60, 180, 200)');
   });
+
+  it('--codec shikra --frame pad-square reads a LLaVA-1.5-style answer back to original pixels', async () => {
+    const shikra = createChatCompletionServer(new GatedModel('[0.100,0.200,0.300,0.400]', true), { port: 0 });
+    const shikraUrl = await shikra.listen();
+    const argv = ['--endpoint', shikraUrl, '--model-name', 'gated-model', '--image', scene, '--json'];
+    const result = await locvlm('locate', ...argv, '--codec', 'shikra', '--frame', 'pad-square', 'cat');
+    await shikra.close(0);
+    expect(result.code).toBe(0);
+    // 160x120 padded to 160x160 (20 px on top): (16, 32, 48, 64) in the square is (16, 12, 48, 44) in the image.
+    const [location] = JSON.parse(result.out).locations;
+    expect(location.box.map((v: number) => Math.round(v * 1000) / 1000)).toEqual([16, 12, 48, 44]);
+    const bad = await locvlm('locate', ...argv, '--frame', 'fisheye', 'cat');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--frame "fisheye": unknown frame/);
+  });
 });

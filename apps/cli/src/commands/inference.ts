@@ -13,7 +13,7 @@ import {
   locateObject,
   locationsInAnswer,
 } from '../location-tasks.js';
-import { addModelFlags, asCliError, type ModelFlags, openModel, resolveCodec } from '../model-choice.js';
+import { addModelFlags, asCliError, type ModelFlags, openModel, resolveCodec, resolveFrame } from '../model-choice.js';
 
 interface CommonFlags extends ModelFlags {
   image: string;
@@ -125,6 +125,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       const image = await readImage(flags.image);
       const size = await imageSize(image, `--image ${flags.image}`);
       const codec = await resolveCodec(flags);
+      const frame = resolveFrame(flags);
       const options = generateOptions(flags);
       await withModel(flags, async (model) => {
         const messages = [
@@ -149,7 +150,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
           if (write) write('\n');
           else io.out(answer);
         }
-        const { locations, issues } = locationsInAnswer(answer, model, size, codec);
+        const { locations, issues } = locationsInAnswer(answer, model, size, codec, frame);
         if (flags.json) {
           io.out(JSON.stringify({ model: model.id, question, answer, imageSize: size, locations, issues }, null, 2));
         } else {
@@ -171,6 +172,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       const image = await readImage(flags.image);
       await imageSize(image, `--image ${flags.image}`);
       const codec = await resolveCodec(flags);
+      const frame = resolveFrame(flags);
       const options = generateOptions(flags);
       const result = await withModel(flags, async (model) => {
         const located = await locateObject(model, {
@@ -179,6 +181,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
           object,
           codec,
           shape: flags.point ? 'point' : 'box',
+          ...(frame ? { frame } : {}),
         });
         return { located, id: model.id };
       });
@@ -212,9 +215,10 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       const image = await readImage(flags.image);
       await imageSize(image, `--image ${flags.image}`);
       const codec = await resolveCodec(flags);
+      const frame = resolveFrame(flags);
       const options = generateOptions(flags);
       const result = await withModel(flags, async (model) => ({
-        described: await describeRegion(model, { ...options, image, box, codec }),
+        described: await describeRegion(model, { ...options, image, box, codec, ...(frame ? { frame } : {}) }),
         id: model.id,
       }));
       printLocated(io, result.described, flags.json, {
