@@ -159,6 +159,16 @@ describe('chat-completions server on the tiny model', () => {
     expect((await errorOf(response)).message).toMatch(/120000 pixels, over the limit of 10000/);
     await small.close(0);
   });
+
+  it('refuses with 503 when the bodies being received at once pass the shared budget', async () => {
+    const tight = createChatCompletionServer(model, { port: 0, maxReceivingBytes: 1000 });
+    const tightUrl = await tight.listen();
+    const response = await post(tightUrl, { messages: [{ role: 'user', content: 'x'.repeat(5000) }] });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect((await errorOf(response)).code).toBe('busy_receiving');
+    await tight.close(0);
+  });
 });
 
 describe('chat-completions server queue', () => {

@@ -64,6 +64,8 @@ export interface ChatServerOptions {
   allowRoot?: string;
   /** Largest request body in bytes (default 24 MiB); beyond it 413. */
   maxBodyBytes?: number;
+  /** Request bodies being received at once, in bytes (default 256 MiB); beyond it 503 with Retry-After. */
+  maxReceivingBytes?: number;
   /** Largest encoded image in bytes (default 16 MiB); beyond it 413. */
   maxImageBytes?: number;
   /** Largest decoded image, width * height (default 40 megapixels); beyond it 413. */
@@ -130,8 +132,17 @@ function sendError(res: ServerResponse, error: HttpError): void {
   sendJson(res, error.status, errorBody(error.status, error.code, error.message), error.headers);
 }
 
-/** Read the request body, refusing (413) as soon as it passes `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Bytes of request bodies being received right now, across requests, against a shared budget. */
+interface BodyBudget {
+  reading: number;
+  max: number;
+}
+
+/**
+ * Read the request body, refusing with 413 as soon as it passes `limit` bytes, and with 503 when the bodies being
+ * received at once would pass the shared budget (many large uploads at once cannot exhaust memory).
+ */
+function readBody(req: IncomingMessage, limit: number, budget: BodyBudget): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
     return Promise.reject(
@@ -143,22 +154,38 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
+    let settled = false;
+    const settle = (error?: HttpError | Error) => {
+      if (settled) return;
+      settled = true;
+      budget.reading -= size;
+      if (error) {
         req.removeAllListeners('data');
-        req.resume();
-        reject(
+        reject(error);
+      } else resolve(Buffer.concat(chunks));
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      budget.reading += chunk.length;
+      if (size > limit)
+        settle(
           new HttpError(413, 'body_too_large', `request body is over the limit of ${limit} bytes`, {
             connection: 'close',
           }),
         );
-        return;
-      }
-      chunks.push(chunk);
+      else if (budget.reading > budget.max)
+        settle(
+          new HttpError(503, 'busy_receiving', 'the server is receiving too many large requests at once; retry later', {
+            'retry-after': '1',
+            connection: 'close',
+          }),
+        );
+      else chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => settle());
+    req.on('error', (error) => settle(error));
+    req.on('close', () => settle(new Error('the client closed the connection while sending')));
   });
 }
 
@@ -189,6 +216,7 @@ export function createChatCompletionServer(
   const modelName = options.modelName ?? servedModelName(model.id);
   const maxBodyBytes = options.maxBodyBytes ?? 24 * 1024 * 1024;
   const maxImageBytes = options.maxImageBytes ?? 16 * 1024 * 1024;
+  const bodyBudget: BodyBudget = { reading: 0, max: options.maxReceivingBytes ?? 256 * 1024 * 1024 };
   const maxImagePixels = options.maxImagePixels ?? 40_000_000;
   const maxQueue = options.maxQueue ?? 32;
   const generationTimeoutMs = options.generationTimeoutMs ?? 300_000;
@@ -454,7 +482,7 @@ export function createChatCompletionServer(
     // Also keeps web pages on other origins out: a cross-origin JSON POST needs a CORS preflight this server refuses.
     if (!/^application\/json\b/i.test(type))
       throw new HttpError(415, 'content_type', `send the body as application/json (got ${type || 'no content-type'})`);
-    const raw = await readBody(req, maxBodyBytes);
+    const raw = await readBody(req, maxBodyBytes, bodyBudget);
     try {
       return JSON.parse(raw.toString('utf8'));
     } catch (cause) {
@@ -524,7 +552,8 @@ export function createChatCompletionServer(
     }
   }
 
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, (req, res) => {
+  // requestTimeout bounds receiving a request (not streaming the answer): a client trickling its body is cut off.
+  const server = createServer({ requestTimeout: 60_000, keepAliveTimeout: 5000 }, (req, res) => {
     handle(req, res).catch(() => res.destroy());
   });
 
