@@ -52,13 +52,15 @@ export function resolveFrame(flags: ModelFlags): FrameTransform | undefined {
   return namedFrame(flags.frame as FrameName);
 }
 
-/** Adds --model, --endpoint, --model-name, --api-key and --codec to a command. */
-export function addModelFlags(command: Command): Command {
-  return command
+/** Adds --model, --endpoint, --model-name, --api-key and (unless `locations` is false) --codec and --frame. */
+export function addModelFlags(command: Command, { locations = true } = {}): Command {
+  command
     .option('--model <dir>', 'model directory in the runtime ONNX layout (default: the bundled model)')
     .option('--endpoint <url>', 'an OpenAI-compatible server instead of a local model, e.g. http://127.0.0.1:8000')
     .option('--model-name <name>', 'the model name to send to --endpoint')
-    .option('--api-key <key>', 'bearer token for --endpoint (default: $OPENAI_API_KEY)')
+    .option('--api-key <key>', 'bearer token for --endpoint (default: $OPENAI_API_KEY)');
+  if (!locations) return command;
+  return command
     .option(
       '--codec <spec>',
       "how the model writes locations, e.g. ivb:bins=224, shikra, qwen (default: locvlm.codec in the model's config.json, else ivb:bins=224)",

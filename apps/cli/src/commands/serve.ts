@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { CliError, type CliIo } from '../io.js';
-import { addModelFlags, type ModelFlags, openModel, resolveCodec } from '../model-choice.js';
+import { addModelFlags, type ModelFlags, openModel, resolveCodec, resolveFrame } from '../model-choice.js';
 import { type ChatServerOptions, createChatCompletionServer, servedModelName } from '../server/chat-server.js';
 import { studioPageDir, studioRoutes } from '../server/studio-routes.js';
 
@@ -33,8 +33,8 @@ function existingDir(name: string, value: string): string {
   return dir;
 }
 
-function addServerFlags(command: Command, defaultPort: string): Command {
-  return addModelFlags(command)
+function addServerFlags(command: Command, defaultPort: string, locations: boolean): Command {
+  return addModelFlags(command, { locations })
     .option('--host <host>', 'interface to listen on (0.0.0.0 exposes the server to the network)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', defaultPort)
     .option('--served-name <name>', 'model name in /v1/models that requests must use (default: the model folder name)')
@@ -112,6 +112,7 @@ export function registerServeCommands(program: Command, io: CliIo): void {
   addServerFlags(
     program.command('serve').description('serve a model as an OpenAI-compatible /v1/chat/completions endpoint'),
     '8080',
+    false,
   )
     .addHelpText(
       'after',
@@ -130,6 +131,7 @@ export function registerServeCommands(program: Command, io: CliIo): void {
         'open the Studio web page: draw a box to describe it, locate objects, ask questions, read eval reports',
       ),
     '8090',
+    true,
   )
     .option('--reports <dir>', 'a folder of eval HTML reports to list in the Studio (served under /reports/)')
     .addHelpText(
@@ -140,13 +142,19 @@ export function registerServeCommands(program: Command, io: CliIo): void {
       const staticDir = studioPageDir();
       const reportsDir = flags.reports ? existingDir('--reports', flags.reports) : undefined;
       const codec = await resolveCodec(flags);
+      const frame = resolveFrame(flags);
       await runServer(
         io,
         flags,
         async (modelName) => ({
           staticDir,
           ...(reportsDir ? { staticMounts: { '/reports': reportsDir } } : {}),
-          routes: studioRoutes({ codec, modelName, ...(reportsDir ? { reportsDir } : {}) }),
+          routes: studioRoutes({
+            codec,
+            modelName,
+            ...(frame ? { frame } : {}),
+            ...(reportsDir ? { reportsDir } : {}),
+          }),
         }),
         'Studio',
       );

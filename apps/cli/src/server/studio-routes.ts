@@ -5,8 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Codec } from '@locvlm/coord-codec';
-import { createCodec } from '@locvlm/coord-codec';
+import { type Codec, createCodec, type FrameTransform } from '@locvlm/coord-codec';
 import { z } from 'zod';
 import { parseCodecSpec } from '../commands/codec.js';
 import { CliError } from '../io.js';
@@ -59,6 +58,8 @@ export interface StudioRouteOptions {
   /** The codec used when a request names none. */
   codec: Codec;
   modelName: string;
+  /** The frame the model's numbers live in (default: the model's own preprocessing; none for a server). */
+  frame?: FrameTransform;
   /** Where eval reports are listed from (served under /reports/). */
   reportsDir?: string;
 }
@@ -99,6 +100,7 @@ export function studioRoutes(options: StudioRouteOptions): ExtraRoute[] {
               object: request.object,
               codec,
               shape: request.shape ?? 'box',
+              ...(options.frame ? { frame: options.frame } : {}),
               maxNewTokens: request.maxTokens ?? 64,
               signal,
             })),
@@ -123,6 +125,7 @@ export function studioRoutes(options: StudioRouteOptions): ExtraRoute[] {
               image,
               box: request.box,
               codec,
+              ...(options.frame ? { frame: options.frame } : {}),
               maxNewTokens: request.maxTokens ?? 64,
               signal,
             })),
