@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './commands/codec.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommands } from './commands/demo.js';
+import { registerInferenceCommands } from './commands/inference.js';
+import { registerServeCommands } from './commands/serve.js';
 import { CliError, type CliIo, processIo } from './io.js';
 
 /**
@@ -12,6 +14,8 @@ import { CliError, type CliIo, processIo } from './io.js';
 const COMMAND_GROUPS: Array<(program: Command, io: CliIo) => void> = [
   registerCodecCommands,
   registerDemoCommands,
+  registerInferenceCommands,
+  registerServeCommands,
   registerDataCommands,
 ];
 
