@@ -15,7 +15,7 @@ const tested = workspaces.filter((dir) => {
 });
 for (const dir of tested) rmSync(join(dir, 'test-results'), { recursive: true, force: true });
 
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', ...process.argv.slice(2)], {
+const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', '--concurrency=2', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });

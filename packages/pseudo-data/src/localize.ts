@@ -7,11 +7,9 @@ import {
   imageRecord,
   type LlavaRecord,
   type LocatedObject,
-  locPredPair,
+  localizeConversations,
   NEGPRED_TARGET,
-  negPredPair,
   type QaPair,
-  revLocPair,
 } from '@locvlm/prompts';
 import { writeFileAtomic } from '@locvlm/runtime';
 import { PseudoDataError } from './errors.js';
@@ -205,15 +203,15 @@ export function* localizeInstructRecords(
     const imageSize = frame === undefined ? { width: image.width, height: image.height } : frame.outputSize(image);
     let conversations: { locPred: QaPair[]; revLoc: QaPair[] };
     try {
-      conversations = imageConversations(
+      conversations = localizeConversations({
         key,
         imageSize,
-        described.map((d) => d.located),
+        objects: described.map((d) => d.located),
         negatives,
         codec,
         seed,
-        repr,
-      );
+        shape: repr,
+      });
     } catch (error) {
       throw new PseudoDataError('BAD_INPUT', `image ${key} (${image.file}): ${(error as Error).message}`, {
         cause: error,
@@ -241,40 +239,6 @@ export function* localizeInstructRecords(
     }
     if (used) stats.imagesUsed++;
   }
-}
-
-/**
- * The QA pairs of one image's two conversations, exactly as @locvlm/prompts' `localizeConversations` draws them
- * (same streams `createRng(seed, key, 'locpred' | 'revloc')`, same draw order; a test checks the two agree). Built
- * from its pair builders directly because `localizeConversations` spreads its whole input into every call
- * (`{ ...object, ...input }`), which V8 runs through a slow path: ~10 us per object, most of a COCO-train build.
- */
-function imageConversations(
-  key: string,
-  imageSize: ImageSize,
-  objects: readonly LocatedObject[],
-  negatives: readonly string[],
-  codec: Codec,
-  seed: number | string,
-  shape: 'box' | 'point',
-): { locPred: QaPair[]; revLoc: QaPair[] } {
-  const locRng = createRng(seed, key, 'locpred');
-  const locPred = objects.map((object) =>
-    locPredPair({
-      description: object.description,
-      location: object.location,
-      imageSize,
-      codec,
-      shape,
-      choice: locRng,
-    }),
-  );
-  for (const category of negatives) locPred.push(negPredPair({ category, shape, choice: locRng }));
-  const revRng = createRng(seed, key, 'revloc');
-  const revLoc = objects.map((object) =>
-    revLocPair({ description: object.description, location: object.location, imageSize, codec, shape, choice: revRng }),
-  );
-  return { locPred: locRng.shuffle(locPred), revLoc: revRng.shuffle(revLoc) };
 }
 
 function isNegPredPair(answer: string): boolean {

@@ -25,4 +25,4 @@ it('loads neither onnxruntime-node nor sharp for HTTP-only use, and onnxruntime-
     before: { ort: false, sharp: false },
     after: { ort: true, sharp: false },
   });
-});
+}, 60_000); // a child process that loads the model: slow on a busy machine
