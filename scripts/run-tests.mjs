@@ -34,6 +34,11 @@ for (const dir of tested) {
   passed += json.numPassedTests;
   failed += json.numFailedTests;
   skipped += json.numPendingTests + (json.numTodoTests ?? 0);
+  // A run that failed with no failing test (no test files, an error outside tests) still fails.
+  if (json.success === false && json.numFailedTests === 0 && json.numFailedTestSuites === 0) {
+    console.error(`${dir.slice(root.length)}: the test run failed outside any test`);
+    failed += 1;
+  }
   // A suite that fails to load (syntax error, missing module) has no tests to count: count it as a failure.
   failed += json.testResults.filter((suite) => suite.status === 'failed' && suite.assertionResults.length === 0).length;
 }
