@@ -2,7 +2,7 @@
 // Every piece of text that comes from data (answers, prompts, labels, paths) goes through `escape`.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
-import { escape } from 'html-escaper';
+import { escape as escapeHtml } from 'html-escaper';
 import type { Box, EvalSample, LabelledBox, SampleScore } from '../tasks/types.js';
 import type { ReportRun } from './paper-tables.js';
 import type { EvalReport, ReportTable } from './report.js';
@@ -56,11 +56,11 @@ function imageHref(
 }
 
 function renderTable(table: ReportTable, labelColour: Map<string, string>): string {
-  const head = `<tr><th>Method</th>${table.columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr>`;
+  const head = `<tr><th>Method</th>${table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
   const body = table.rows
     .map((row) => {
       const colour = row.source === 'run' ? labelColour.get(row.method) : undefined;
-      const name = `${escape(row.method)}${row.setting ? ` <span class="setting">${escape(row.setting)}</span>` : ''}`;
+      const name = `${escapeHtml(row.method)}${row.setting ? ` <span class="setting">${escapeHtml(row.setting)}</span>` : ''}`;
       const swatch = colour ? `<span class="swatch" style="background:${colour}"></span>` : '';
       return `<tr class="${row.source}"><td>${swatch}${name}</td>${row.values.map((v) => `<td>${fmt(v)}</td>`).join('')}</tr>`;
     })
@@ -92,14 +92,14 @@ export function renderBarChart(table: ReportTable, labelColour: Map<string, stri
       const h = (Math.max(0, value) / max) * chartHeight;
       const fill = row.source === 'paper' ? PAPER_COLOUR : (labelColour.get(row.method) ?? RUN_COLOURS[0]!);
       parts.push(
-        `<rect x="${x}" y="${(top + chartHeight - h).toFixed(1)}" width="${barWidth}" height="${h.toFixed(1)}" fill="${fill}"><title>${escape(`${row.method}${row.setting ? ` (${row.setting})` : ''}: ${fmt(value)}`)}</title></rect>`,
+        `<rect x="${x}" y="${(top + chartHeight - h).toFixed(1)}" width="${barWidth}" height="${h.toFixed(1)}" fill="${fill}"><title>${escapeHtml(`${row.method}${row.setting ? ` (${row.setting})` : ''}: ${fmt(value)}`)}</title></rect>`,
       );
       x += barWidth + 1;
     }
     if (group.bars.length === 0) x += barWidth;
     const centre = (start + x) / 2;
     parts.push(
-      `<text x="${centre.toFixed(1)}" y="${top + chartHeight + 14}" text-anchor="middle" class="axis">${escape(group.column)}</text>`,
+      `<text x="${centre.toFixed(1)}" y="${top + chartHeight + 14}" text-anchor="middle" class="axis">${escapeHtml(group.column)}</text>`,
     );
     x += gap;
   }
@@ -110,12 +110,12 @@ export function renderBarChart(table: ReportTable, labelColour: Map<string, stri
       return `<line x1="36" x2="${width}" y1="${y}" y2="${y}" class="grid"/><text x="32" y="${y + 4}" text-anchor="end" class="axis">${fmt(f * max)}</text>`;
     })
     .join('');
-  return `<svg class="chart" role="img" aria-label="${escape(table.title)}" viewBox="0 0 ${width} ${top + chartHeight + 24}" width="${width}" height="${top + chartHeight + 24}">${axis}${parts.join('')}</svg>`;
+  return `<svg class="chart" role="img" aria-label="${escapeHtml(table.title)}" viewBox="0 0 ${width} ${top + chartHeight + 24}" width="${width}" height="${top + chartHeight + 24}">${axis}${parts.join('')}</svg>`;
 }
 
 function boxRect(box: Box, colour: string, label: string, dashed: boolean, strokeWidth: number): string {
   const [x1, y1, x2, y2] = box;
-  return `<rect x="${x1}" y="${y1}" width="${Math.max(0, x2 - x1)}" height="${Math.max(0, y2 - y1)}" fill="none" stroke="${colour}" stroke-width="${strokeWidth}"${dashed ? ` stroke-dasharray="${strokeWidth * 3}"` : ''}><title>${escape(label)}</title></rect>`;
+  return `<rect x="${x1}" y="${y1}" width="${Math.max(0, x2 - x1)}" height="${Math.max(0, y2 - y1)}" fill="none" stroke="${colour}" stroke-width="${strokeWidth}"${dashed ? ` stroke-dasharray="${strokeWidth * 3}"` : ''}><title>${escapeHtml(label)}</title></rect>`;
 }
 
 function renderVisual(
@@ -130,7 +130,9 @@ function renderVisual(
     return `<div class="frames">${shown
       .map((f) => {
         const href = imageHref(f, baseDir, options);
-        return href ? `<img loading="lazy" src="${escape(href)}" alt="${escape(f)}">` : `<code>${escape(f)}</code>`;
+        return href
+          ? `<img loading="lazy" src="${escapeHtml(href)}" alt="${escapeHtml(f)}">`
+          : `<code>${escapeHtml(f)}</code>`;
       })
       .join(
         '',
@@ -138,10 +140,10 @@ function renderVisual(
   }
   if (!view.image) return '';
   const href = imageHref(view.image, baseDir, options);
-  if (!href) return `<code class="path">${escape(view.image)}</code>`;
+  if (!href) return `<code class="path">${escapeHtml(view.image)}</code>`;
   const mirror = sample.mirror ? ` style="transform:scale(${sample.mirror === 'horizontal' ? '-1,1' : '1,-1'})"` : '';
   if (!view.imageSize) {
-    return `<img class="solo" loading="lazy" src="${escape(href)}" alt="${escape(view.image)}"${mirror}>`;
+    return `<img class="solo" loading="lazy" src="${escapeHtml(href)}" alt="${escapeHtml(view.image)}"${mirror}>`;
   }
   const { width, height } = view.imageSize;
   const stroke = Math.max(2, Math.round(Math.max(width, height) / 200));
@@ -160,7 +162,7 @@ function renderVisual(
   const imageTransform = sample.mirror
     ? ` transform="${sample.mirror === 'horizontal' ? `translate(${width},0) scale(-1,1)` : `translate(0,${height}) scale(1,-1)`}"`
     : '';
-  return `<svg class="visual" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMidYMid meet"><image href="${escape(href)}" x="0" y="0" width="${width}" height="${height}"${imageTransform}/>${boxes.join('')}</svg>`;
+  return `<svg class="visual" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMidYMid meet"><image href="${escapeHtml(href)}" x="0" y="0" width="${width}" height="${height}"${imageTransform}/>${boxes.join('')}</svg>`;
 }
 
 function verdict(score: SampleScore | undefined): string {
@@ -170,7 +172,7 @@ function verdict(score: SampleScore | undefined): string {
     parts.push(score.correct ? '<span class="verdict ok">✓</span>' : '<span class="verdict bad">✗</span>');
   }
   if (score.score !== undefined) parts.push(`<span class="num">${fmt(score.score)}</span>`);
-  if (score.parsed !== undefined) parts.push(`<span class="parsed">read as ${escape(score.parsed)}</span>`);
+  if (score.parsed !== undefined) parts.push(`<span class="parsed">read as ${escapeHtml(score.parsed)}</span>`);
   return parts.join(' ');
 }
 
@@ -197,16 +199,16 @@ function renderSampleBrowser(
       const answers = perRun
         .map(
           ({ run, score }) =>
-            `<div class="answer"><div class="who"><span class="swatch" style="background:${labelColour.get(run.label) ?? RUN_COLOURS[0]}"></span>${escape(run.label)} ${verdict(score)}</div><div class="text">${escape(score?.answer ?? '')}</div></div>`,
+            `<div class="answer"><div class="who"><span class="swatch" style="background:${labelColour.get(run.label) ?? RUN_COLOURS[0]}"></span>${escapeHtml(run.label)} ${verdict(score)}</div><div class="text">${escapeHtml(score?.answer ?? '')}</div></div>`,
         )
         .join('');
       cards.push(
-        `<article class="card" data-wrong="${wrong ? 1 : 0}" data-disagree="${verdicts.size > 1 ? 1 : 0}"><div class="media">${renderVisual(sample, predicted, first.dir, options)}</div><div class="body"><div class="id">${escape(sample.id)}${sample.group ? ` · ${escape(sample.group)}` : ''}</div><div class="prompt">${escape(sample.view.prompt)}</div><div class="reference">expected: ${escape(sample.view.reference)}</div>${answers}</div></article>`,
+        `<article class="card" data-wrong="${wrong ? 1 : 0}" data-disagree="${verdicts.size > 1 ? 1 : 0}"><div class="media">${renderVisual(sample, predicted, first.dir, options)}</div><div class="body"><div class="id">${escapeHtml(sample.id)}${sample.group ? ` · ${escapeHtml(sample.group)}` : ''}</div><div class="prompt">${escapeHtml(sample.view.prompt)}</div><div class="reference">expected: ${escapeHtml(sample.view.reference)}</div>${answers}</div></article>`,
       );
     }
     const hidden = first.task.samples.length - cards.length;
     sections.push(
-      `<section class="browser"><h3>${escape(taskName)} <small>${first.task.samples.length} samples${hidden > 0 ? `, first ${cards.length} shown` : ''}</small></h3><div class="controls"><label><input type="radio" name="f-${escape(taskName)}" value="all" checked> all</label><label><input type="radio" name="f-${escape(taskName)}" value="wrong"> any wrong</label><label><input type="radio" name="f-${escape(taskName)}" value="disagree"> runs disagree</label><input type="search" placeholder="search text"></div><div class="cards">${cards.join('')}</div></section>`,
+      `<section class="browser"><h3>${escapeHtml(taskName)} <small>${first.task.samples.length} samples${hidden > 0 ? `, first ${cards.length} shown` : ''}</small></h3><div class="controls"><label><input type="radio" name="f-${escapeHtml(taskName)}" value="all" checked> all</label><label><input type="radio" name="f-${escapeHtml(taskName)}" value="wrong"> any wrong</label><label><input type="radio" name="f-${escapeHtml(taskName)}" value="disagree"> runs disagree</label><input type="search" placeholder="search text"></div><div class="cards">${cards.join('')}</div></section>`,
     );
   }
   return sections.join('');
@@ -263,22 +265,25 @@ export function renderHtmlReport(report: EvalReport, runs: readonly ReportRun[],
   const runList = report.runs
     .map(
       (r) =>
-        `<li><span class="swatch" style="background:${labelColour.get(r.label)}"></span><b>${escape(r.label)}</b> · ${escape(r.task)} · model <code>${escape(r.model)}</code> · ${r.counts.answered}/${r.counts.samples} answered</li>`,
+        `<li><span class="swatch" style="background:${labelColour.get(r.label)}"></span><b>${escapeHtml(r.label)}</b> · ${escapeHtml(r.task)} · model <code>${escapeHtml(r.model)}</code> · ${r.counts.answered}/${r.counts.samples} answered</li>`,
     )
     .join('');
   const paper = report.tables
     .map(
       (t) =>
-        `<h3>${escape(t.title)}</h3><p class="caption">${escape(t.caption)} Grey rows: published in the paper; bold rows: measured here.</p>${renderTable(t, labelColour)}${renderBarChart(t, labelColour)}`,
+        `<h3>${escapeHtml(t.title)}</h3><p class="caption">${escapeHtml(t.caption)} Grey rows: published in the paper; bold rows: measured here.</p>${renderTable(t, labelColour)}${renderBarChart(t, labelColour)}`,
     )
     .join('');
   const perTask = report.taskTables
-    .map((t) => `<h3>${escape(t.title)}</h3><p class="caption">${escape(t.caption)}</p>${renderTable(t, labelColour)}`)
+    .map(
+      (t) =>
+        `<h3>${escapeHtml(t.title)}</h3><p class="caption">${escapeHtml(t.caption)}</p>${renderTable(t, labelColour)}`,
+    )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escape(title)}</title><style>${CSS}</style></head>
-<body><header><h1>${escape(title)}</h1><p>Created ${escape(report.createdAt)}</p><ul>${runList}</ul></header>
+<title>${escapeHtml(title)}</title><style>${CSS}</style></head>
+<body><header><h1>${escapeHtml(title)}</h1><p>Created ${escapeHtml(report.createdAt)}</p><ul>${runList}</ul></header>
 <main>${paper ? `<h2>Paper tables</h2>${paper}` : ''}<h2>Metrics per task</h2>${perTask}
 <h2>Samples</h2><p class="caption">Green: ground truth; coloured: boxes predicted by each run; dashed amber: other annotated objects.</p>${renderSampleBrowser(runs, labelColour, resolved)}</main>
 <script>${SCRIPT}</script></body></html>

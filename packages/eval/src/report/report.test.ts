@@ -108,3 +108,26 @@ describe('HTML report', () => {
     expect(none).not.toContain('img1.jpg"');
   });
 });
+
+describe('reports from run folders', () => {
+  it('scores saved runs side by side without a model and writes both files', async () => {
+    const { runEval } = await import('../runs/run-eval.js');
+    const { fakeModel } = await import('../testing/fake-model.js');
+    const { loadReportRuns, writeReport } = await import('./write.js');
+    const { readFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'report-'));
+    const task = buildCocoSpatialPaper(cocoFixture());
+    await runEval({ task, model: fakeModel('base', () => 'right'), outDir: join(dir, 'baseline') });
+    await runEval({ task, model: fakeModel('loc', () => 'left'), outDir: join(dir, 'locvlm') });
+    const runs = await loadReportRuns([join(dir, 'baseline'), { dir: join(dir, 'locvlm'), label: 'LocVLM here' }]);
+    const { report, html } = await writeReport(join(dir, 'report'), runs, { images: 'link' });
+    const table = report.tables.find((t) => t.id === 'table4-direct')!;
+    expect(table.rows.slice(-2).map((r) => [r.method, r.values[0]])).toEqual([
+      ['baseline', 0],
+      ['LocVLM here', 100],
+    ]);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('LocVLM here');
+    expect(JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')).runs).toHaveLength(2);
+  });
+});

@@ -1,0 +1,37 @@
+// One entry point that scores any task from its answers, dispatching on the task's kind. Scoring never needs a
+// model: answers (and, for video QA, the judge's replies) come from the run files.
+import { EvaluationError } from '../errors.js';
+import { type CocoSpatialTarget, scoreCocoSpatial } from '../tasks/coco-spatial.js';
+import { type PresenceTarget, scorePresence } from '../tasks/hallucination.js';
+import { type PopeTarget, scorePope } from '../tasks/pope.js';
+import type { EvalTask, TaskScore } from '../tasks/types.js';
+import type { JudgeRequestBuilder } from './judge.js';
+
+export interface ScoreInputs {
+  /** The model's answer per sample id. */
+  answers: ReadonlyMap<string, string>;
+  /** The judge model's raw reply per sample id (video QA with a judge). */
+  judgments?: ReadonlyMap<string, string>;
+}
+
+/** Score a task from its answers; the scorer is chosen by `task.kind`. */
+export function scoreTask(task: EvalTask, inputs: ScoreInputs): TaskScore {
+  switch (task.kind) {
+    case 'coco-spatial':
+      return scoreCocoSpatial(task as EvalTask<CocoSpatialTarget>, inputs.answers);
+    case 'hallucination':
+      return scorePresence(task as EvalTask<PresenceTarget>, inputs.answers);
+    case 'pope':
+      return scorePope(task as EvalTask<PopeTarget>, inputs.answers);
+    default:
+      throw new EvaluationError('NOT_SCORABLE', `no scorer for task kind ${task.kind} (task ${task.name})`);
+  }
+}
+
+/** The judge request for tasks graded by a second model (video QA), or undefined for tasks scored by rule. */
+export function judgeRequestBuilder(task: EvalTask): JudgeRequestBuilder | undefined {
+  switch (task.kind) {
+    default:
+      return undefined;
+  }
+}
