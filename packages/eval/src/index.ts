@@ -1,4 +1,5 @@
 // --- tasks, runs, backends and reports (evaltasks) ---
+export { type BackendSpec, createModelPool, type ModelPoolOptions, parseBackendSpec } from './backends/pool.js';
 export { EvaluationError, type EvaluationErrorCode } from './errors.js';
 export { type HtmlReportOptions, renderBarChart, renderHtmlReport } from './report/html.js';
 export {
