@@ -56,6 +56,14 @@ export {
 } from './tasks/coco-spatial.js';
 export { type SeededRandom, seededRandom } from './tasks/data.js';
 export {
+  buildCocoGrounding,
+  buildRefGrounding,
+  type GroundingOptions,
+  type GroundingTarget,
+  type RefGroundingOptions,
+  scoreGrounding,
+} from './tasks/grounding.js';
+export {
   type AdeImageAnnotation,
   buildHalAct,
   buildHalAde,
@@ -75,6 +83,15 @@ export {
   type VideoObjects,
 } from './tasks/hallucination.js';
 export {
+  decodeBoxes,
+  encodeBox,
+  type FrameLike,
+  type LocationCodecLike,
+  type LocationFormat,
+  type LocationFormatSpec,
+  type LocationValue,
+} from './tasks/locations.js';
+export {
   buildPopeQuestions,
   POPE_SPLITS,
   type PopeBuildOptions,
@@ -90,6 +107,12 @@ export {
   readPopeFile,
   scorePope,
 } from './tasks/pope.js';
+export { type RefDataset, type RefRecord, readRefs, refsSchema } from './tasks/refs.js';
+export {
+  buildRegionDescription,
+  type RegionDescriptionOptions,
+  type RegionTarget,
+} from './tasks/region-description.js';
 export type {
   Box,
   EvalSample,

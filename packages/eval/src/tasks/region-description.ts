@@ -1,0 +1,87 @@
+// Region description (paper Sec. 4.6, Table 10): give the model a box as location text (RevLoc prompt) and compare
+// its description with the referring expressions of that object (METEOR, plus BLEU-4 and CIDEr).
+import { type CocoInstances, indexCoco, xywhToBox } from './coco.js';
+import { resolveImagePath } from './data.js';
+import { encodeBox, type LocationFormat } from './locations.js';
+import { fillTemplate, REGION_DESCRIPTION_TEMPLATES } from './prompt-text.js';
+import type { RefDataset, RefRecord } from './refs.js';
+import type { Box, EvalSample, EvalTask, GenerationSettings } from './types.js';
+
+export interface RegionTarget {
+  /** The object's referring expressions (the references). */
+  references: string[];
+  box: Box;
+}
+
+export interface RegionDescriptionOptions {
+  format: LocationFormat;
+  dataset: RefDataset;
+  /** `testB` for RefCOCO / RefCOCO+ and `val` / `test` for RefCOCOg in the paper; all refs when omitted. */
+  split?: string;
+  imageRoot?: string;
+  /** Index into the three RevLoc templates (default 0: `Describe the object located at {loc}?`). */
+  template?: number;
+  limit?: number;
+  generation?: Partial<GenerationSettings>;
+}
+
+const REGION_GENERATION: GenerationSettings = { maxNewTokens: 128, temperature: 0.2 };
+
+/** One sample per ref (object) of the split; its sentences are the references. */
+export function buildRegionDescription(
+  refs: readonly RefRecord[],
+  coco: CocoInstances,
+  options: RegionDescriptionOptions,
+): EvalTask<RegionTarget> {
+  const index = indexCoco(coco);
+  const templateIndex = options.template ?? 0;
+  const template = REGION_DESCRIPTION_TEMPLATES[templateIndex];
+  if (template === undefined) {
+    throw new RangeError(`template index ${templateIndex} is outside 0..${REGION_DESCRIPTION_TEMPLATES.length - 1}`);
+  }
+  const samples: EvalSample<RegionTarget>[] = [];
+  for (const ref of refs) {
+    if (samples.length >= (options.limit ?? Number.POSITIVE_INFINITY)) break;
+    if (options.split && ref.split !== options.split) continue;
+    const annotation = index.annotations.get(ref.ann_id);
+    const image = index.images.get(ref.image_id);
+    if (!annotation || !image || ref.sentences.length === 0) continue;
+    const box = xywhToBox(annotation.bbox);
+    const size = { width: image.width, height: image.height };
+    const question = fillTemplate(template, { loc: encodeBox(options.format, box, size) });
+    const path = resolveImagePath(options.imageRoot, image.file_name);
+    const references = ref.sentences.map((s) => s.sent);
+    samples.push({
+      id: String(ref.ref_id),
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', image: { path } },
+            { type: 'text', text: question },
+          ],
+        },
+      ],
+      target: { references, box },
+      view: {
+        prompt: question,
+        image: path,
+        imageSize: size,
+        boxes: [{ box, label: references[0] ?? '', role: 'target' }],
+        reference: references.join(' | '),
+      },
+    });
+  }
+  return {
+    name: `rd-${options.dataset}${options.split ? `-${options.split}` : ''}`,
+    kind: 'region-description',
+    config: {
+      dataset: options.dataset,
+      split: options.split ?? null,
+      location: options.format.spec,
+      template: templateIndex,
+    },
+    generation: { ...REGION_GENERATION, ...options.generation },
+    samples,
+  };
+}
