@@ -113,6 +113,7 @@ export {
   type RegionDescriptionOptions,
   type RegionTarget,
 } from './tasks/region-description.js';
+export { createTaskFromFiles, TASKS, type TaskDescription, type TaskFileOptions } from './tasks/registry.js';
 export type {
   Box,
   EvalSample,
