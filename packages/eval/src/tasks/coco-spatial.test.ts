@@ -39,6 +39,12 @@ describe('COCO-Spatial, paper protocol', () => {
       'Which side of bird is boat located?',
     ]);
     expect(task.samples.map((s) => s.target.keyword)).toEqual(['below', 'below']);
+    const icl = buildCocoSpatialPaper(cocoFixture(), { axis: 'vertical', prompt: 'icl' });
+    expect(textOf(icl.samples[0]!)).toBe(
+      'Q: Which side of boat is bird located? A: The boat is located below bird. ' +
+        'Q: Which side of bird is boat located? A: The bird is located above boat. ' +
+        'Q: Which side of kite is boat located?',
+    );
   });
 
   it('prepends two solved examples in the ICL prompt', () => {

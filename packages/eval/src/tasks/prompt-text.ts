@@ -9,7 +9,8 @@ export function spatialDirectQuestion(first: string, second: string): string {
 
 /** Paper, Appendix E: one solved in-context example (`Q: ... A: The {a} is located to the {side} of {b}.`). */
 export function spatialIclExample(first: string, second: string, sideOfFirst: string): string {
-  return `Q: ${spatialDirectQuestion(first, second)} A: The ${first} is located to the ${sideOfFirst} of ${second}.`;
+  const relation = sideOfFirst === 'left' || sideOfFirst === 'right' ? `to the ${sideOfFirst} of` : sideOfFirst;
+  return `Q: ${spatialDirectQuestion(first, second)} A: The ${first} is located ${relation} ${second}.`;
 }
 
 /** The released COCO-Spatial question (github kahnchana/locvlm, coco_spatial_dataset.py). */
