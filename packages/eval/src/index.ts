@@ -1,5 +1,5 @@
 // --- tasks, runs, backends and reports (evaltasks) ---
-export { type BackendSpec, createModelPool, type ModelPoolOptions, parseBackendSpec } from './backends/pool.js';
+export { type BackendSpec, parseBackendSpec } from './backends/spec.js';
 export { EvaluationError, type EvaluationErrorCode } from './errors.js';
 export { type HtmlReportOptions, renderBarChart, renderHtmlReport } from './report/html.js';
 export {
