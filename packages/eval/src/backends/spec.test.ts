@@ -6,7 +6,7 @@ describe('parseBackendSpec', () => {
     expect(parseBackendSpec('onnx:/models/locvlm-b')).toEqual({ kind: 'onnx', dir: '/models/locvlm-b' });
     expect(parseBackendSpec('openai:http://a:8000/v1,https://b/v1#llava-v1.5')).toEqual({
       kind: 'openai',
-      urls: ['http://a:8000/v1', 'https://b/v1'],
+      urls: ['http://a:8000', 'https://b'],
       model: 'llava-v1.5',
     });
   });

@@ -21,9 +21,10 @@ export function parseBackendSpec(spec: string): BackendSpec {
     const hash = rest.lastIndexOf('#');
     const urlsText = hash < 0 ? rest : rest.slice(0, hash);
     const model = hash < 0 ? undefined : rest.slice(hash + 1);
+    // The runtime appends /v1/chat/completions, so a base URL given with its /v1 is trimmed.
     const urls = urlsText
       .split(',')
-      .map((u) => u.trim())
+      .map((u) => u.trim().replace(/\/+$/, '').replace(/\/v1$/, ''))
       .filter((u) => u !== '');
     if (urls.length === 0) {
       throw new EvaluationError('BAD_INPUT', `backend ${JSON.stringify(spec)}: expected openai:URL[,URL...][#MODEL]`);
