@@ -92,6 +92,7 @@ export {
   type LocationValue,
 } from './tasks/locations.js';
 export {
+  attachPopeLabels,
   buildPopeQuestions,
   POPE_SPLITS,
   type PopeBuildOptions,

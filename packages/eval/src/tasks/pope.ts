@@ -151,6 +151,35 @@ export function readPopeFile(file: string): PopeLine[] {
   return readJsonLinesFile(popeLineSchema, file);
 }
 
+/**
+ * LLaVA's combined question file (`llava_pope_test.jsonl`, lines with `category` and no `label`) takes its labels
+ * from POPE's `coco_pope_{category}.json` files by position within each category, as eval_pope.py pairs them.
+ */
+export function attachPopeLabels(
+  questions: readonly PopeLine[],
+  labelFiles: ReadonlyMap<string, readonly PopeLine[]>,
+): PopeLine[] {
+  const position = new Map<string, number>();
+  return questions.map((line) => {
+    if (line.label) return line;
+    const category = line.category ?? '';
+    const labels = labelFiles.get(category);
+    if (!labels) {
+      throw new EvaluationError(
+        'DATA',
+        `POPE question ${line.question_id}: no label file coco_pope_${category}.json given`,
+      );
+    }
+    const i = position.get(category) ?? 0;
+    position.set(category, i + 1);
+    const label = labels[i]?.label;
+    if (!label) {
+      throw new EvaluationError('DATA', `POPE: coco_pope_${category}.json has no label at line ${i + 1}`);
+    }
+    return { ...line, label };
+  });
+}
+
 export interface PopeTaskOptions {
   /** Split name for the task name when the lines carry no `category`. */
   split?: string;

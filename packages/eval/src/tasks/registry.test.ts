@@ -30,6 +30,30 @@ describe('createTaskFromFiles', () => {
     );
   });
 
+  it("pairs LLaVA's combined POPE file with POPE's label files by position per category", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pope-'));
+    const q = (id: number, category: string, obj: string) =>
+      JSON.stringify({ question_id: id, image: 'x.jpg', text: `Is there a ${obj} in the image?`, category });
+    writeFileSync(
+      join(dir, 'llava_pope_test.jsonl'),
+      [q(1, 'random', 'dog'), q(2, 'popular', 'cat'), q(3, 'random', 'cup')].join('\n'),
+    );
+    const l = (id: number, label: string) => JSON.stringify({ question_id: id, image: 'x.jpg', text: 't', label });
+    writeFileSync(join(dir, 'coco_pope_random.json'), [l(1, 'yes'), l(2, 'no')].join('\n'));
+    writeFileSync(join(dir, 'coco_pope_popular.json'), l(1, 'no'));
+    const task = createTaskFromFiles('pope', {
+      data: ['llava_pope_test.jsonl', 'coco_pope_random.json', 'coco_pope_popular.json'].map((f) => join(dir, f)),
+    });
+    expect(task.samples.map((s) => [s.id, (s.target as { label: string }).label])).toEqual([
+      ['random:1', 'yes'],
+      ['popular:2', 'no'],
+      ['random:3', 'no'],
+    ]);
+    expect(() => createTaskFromFiles('pope', { data: [join(dir, 'llava_pope_test.jsonl')] })).toThrow(
+      /no label file coco_pope_random\.json/,
+    );
+  });
+
   it('finds ADE20K JSON files in folders', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ade-'));
     mkdirSync(join(dir, 'a', 'b'), { recursive: true });

@@ -14,8 +14,10 @@ import { buildCocoGrounding, buildRefGrounding } from './grounding.js';
 import { buildHalAct, buildHalAde, buildHalCoco, readVideoObjects } from './hallucination.js';
 import type { LocationFormat } from './locations.js';
 import {
+  attachPopeLabels,
   buildPopeQuestions,
   POPE_SPLITS,
+  type PopeLine,
   type PopeSplit,
   popeObjectsFromCoco,
   popeTask,
@@ -175,7 +177,22 @@ export function createTaskFromFiles(name: string, options: TaskFileOptions): Eva
       });
     }
     case 'pope': {
-      const lines = need(options, 1, name).flatMap((file) => readPopeFile(file));
+      // Question files, plus (for LLaVA's llava_pope_test.jsonl) POPE's coco_pope_{category}.json label files.
+      const files = need(options, 1, name).map((file) => ({ file, lines: readPopeFile(file) }));
+      const labelled = files.filter((f) => f.lines.every((l) => l.label !== undefined));
+      const unlabelled = files.filter((f) => !labelled.includes(f));
+      let lines = labelled.flatMap((f) => f.lines);
+      if (unlabelled.length > 0) {
+        const labelFiles = new Map<string, PopeLine[]>();
+        for (const f of labelled) {
+          const category = /coco_pope_(\w+)\.json$/.exec(f.file)?.[1];
+          if (category) labelFiles.set(category, f.lines);
+        }
+        lines = attachPopeLabels(
+          unlabelled.flatMap((f) => f.lines),
+          labelFiles,
+        );
+      }
       return popeTask(lines, { ...common, ...(options.split ? { split: options.split } : {}) });
     }
     case 'pope-build': {
