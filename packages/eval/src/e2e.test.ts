@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadReportRuns, writeReport } from './report/write.js';
 import { runEval } from './runs/run-eval.js';
 import type { CocoInstances } from './tasks/coco.js';
+import { createLocationFormat, encodeBox } from './tasks/locations.js';
 import { createTaskFromFiles } from './tasks/registry.js';
 import { fakeModel } from './testing/fake-model.js';
 import { sceneModel, writeSceneDataset } from './testing/scenes.js';
@@ -53,6 +54,24 @@ describe('end to end on synthetic scenes', () => {
       });
       expect(result.score.metrics.accuracy).toBe(1);
     }
+  });
+
+  it('grounding: boxes written in the LLaVA frame come back to original pixels (IoU >= 0.5 everywhere)', async () => {
+    const format = createLocationFormat({ codec: { kind: 'ivb', bins: 224 }, frame: 'llava-224' });
+    const task = createTaskFromFiles('grounding-coco', { data: [data.instances], images: data.images, format });
+    const model = sceneModel((box, size) => encodeBox(format, box, size));
+    const result = await runEval({ task, model, outDir: join(dir, 'grounding') });
+    expect(result.score.metrics.accuracy).toBe(1);
+    expect(result.score.metrics.meanIou).toBeGreaterThan(0.8);
+    // Re-scoring from the folder rebuilds the codec and frame from task.json.
+    const { rescoreRun } = await import('./runs/run-eval.js');
+    expect((await rescoreRun(join(dir, 'grounding'))).score.metrics).toEqual(result.score.metrics);
+    const blind = await runEval({
+      task,
+      model: fakeModel('blind', () => 'It is located at (0, 0, 10, 10)'),
+      outDir: join(dir, 'grounding-blind'),
+    });
+    expect(blind.score.metrics.accuracy).toBe(0);
   });
 
   it('the released protocol with mirrored images: the seeing model still scores 100%, a fixed answer 50%', async () => {

@@ -83,6 +83,7 @@ export {
   type VideoObjects,
 } from './tasks/hallucination.js';
 export {
+  createLocationFormat,
   decodeBoxes,
   encodeBox,
   type FrameLike,

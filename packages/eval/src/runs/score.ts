@@ -2,7 +2,9 @@
 // model: answers (and, for video QA, the judge's replies) come from the run files.
 import { EvaluationError } from '../errors.js';
 import { type CocoSpatialTarget, scoreCocoSpatial } from '../tasks/coco-spatial.js';
+import { type GroundingTarget, scoreGrounding } from '../tasks/grounding.js';
 import { type PresenceTarget, scorePresence } from '../tasks/hallucination.js';
+import { createLocationFormat, type LocationFormatSpec } from '../tasks/locations.js';
 import { type PopeTarget, scorePope } from '../tasks/pope.js';
 import type { EvalTask, TaskScore } from '../tasks/types.js';
 import type { JudgeRequestBuilder } from './judge.js';
@@ -23,6 +25,12 @@ export function scoreTask(task: EvalTask, inputs: ScoreInputs): TaskScore {
       return scorePresence(task as EvalTask<PresenceTarget>, inputs.answers);
     case 'pope':
       return scorePope(task as EvalTask<PopeTarget>, inputs.answers);
+    case 'grounding':
+      return scoreGrounding(
+        task as EvalTask<GroundingTarget>,
+        inputs.answers,
+        createLocationFormat(task.config.location as LocationFormatSpec),
+      );
     default:
       throw new EvaluationError('NOT_SCORABLE', `no scorer for task kind ${task.kind} (task ${task.name})`);
   }

@@ -113,3 +113,22 @@ describe('region description', () => {
     expect(task.config).toMatchObject({ dataset: 'refcocog', split: 'testB', template: 0 });
   });
 });
+
+describe('grounding with @locvlm/coord-codec', () => {
+  it('IVB in the LLaVA frame: the prompt box maps back to the original within a bin', async () => {
+    const { createLocationFormat, decodeBoxes, encodeBox } = await import('./locations.js');
+    const real = createLocationFormat({ codec: { kind: 'ivb', bins: 224 }, frame: 'llava-224' });
+    const size = { width: 640, height: 480 };
+    const text = encodeBox(real, [80, 220, 120, 260], size);
+    expect(text).toMatch(/^\(\d+, \d+, \d+, \d+\)$/);
+    const [back] = decodeBoxes(real, `It is located at ${text}`, size);
+    // One bin of the 640x640 padded square is 640/224 px.
+    for (const [i, v] of [80, 220, 120, 260].entries()) expect(Math.abs(back![i]! - v)).toBeLessThanOrEqual(640 / 224);
+    const none = createLocationFormat({ codec: { kind: 'ivb', bins: 224 }, frame: 'none' });
+    // The paper's worked example: (10, 120, 30, 145) in 512x512 -> (4, 52, 13, 63).
+    expect(encodeBox(none, [10, 120, 30, 145], { width: 512, height: 512 })).toBe('(4, 52, 13, 63)');
+    expect(() => createLocationFormat({ codec: { kind: 'ivb', bins: 224 }, frame: 'fisheye' })).toThrow(
+      /unknown frame/,
+    );
+  });
+});

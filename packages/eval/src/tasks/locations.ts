@@ -1,6 +1,8 @@
 // How a task writes and reads locations: a codec (location <-> text) applied in the model's input frame (the
 // preprocessing transform). These are the shapes of @locvlm/coord-codec's Codec and FrameTransform; tasks store
 // only the specs (codec options, frame name) so a saved task can rebuild them for re-scoring.
+import { type CodecOptions, createCodec, namedFrame } from '@locvlm/coord-codec';
+import { EvaluationError } from '../errors.js';
 import type { Box, ImageSize } from './types.js';
 
 export type LocationValue = { box: [number, number, number, number] } | { point: [number, number] };
@@ -46,4 +48,15 @@ export function decodeBoxes(format: LocationFormat, text: string, image: ImageSi
     boxes.push([...back.box] as Box);
   }
   return boxes;
+}
+
+/** Build the codec and frame a spec names, with @locvlm/coord-codec (errors name the bad option). */
+export function createLocationFormat(spec: LocationFormatSpec): LocationFormat {
+  try {
+    return { spec, codec: createCodec(spec.codec as CodecOptions), frame: namedFrame(spec.frame) };
+  } catch (cause) {
+    throw new EvaluationError('BAD_INPUT', `location format ${JSON.stringify(spec)}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
 }
