@@ -13,6 +13,8 @@ export interface HtmlReportOptions {
   /** `embed` inlines images as data URLs (up to maxEmbedBytes each), `link` references them, `none` omits them. */
   images?: 'embed' | 'link' | 'none';
   maxEmbedBytes?: number;
+  /** Stop embedding (and link instead) once this many image bytes are inlined (default 100 MB). */
+  maxEmbedTotalBytes?: number;
   /** Samples shown per task in the browser (the JSON report always has the metrics of all of them). */
   maxSamplesPerTask?: number;
   title?: string;
@@ -37,22 +39,68 @@ function fmt(value: number | null): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(1) : value.toFixed(3);
 }
 
-/** A source for <img>/<image>: a data URL, a relative link, or nothing. */
-function imageHref(
-  path: string,
-  baseDir: string | undefined,
-  options: Required<Pick<HtmlReportOptions, 'outDir' | 'images' | 'maxEmbedBytes'>>,
-): string | undefined {
-  if (options.images === 'none') return undefined;
-  if (/^(https?|data):/i.test(path)) return path;
-  const absolute = isAbsolute(path) ? path : resolve(baseDir ?? process.cwd(), path);
-  if (options.images === 'embed' && existsSync(absolute)) {
-    const mime = MIME[extname(absolute).toLowerCase()];
-    if (mime && statSync(absolute).size <= options.maxEmbedBytes) {
-      return `data:${mime};base64,${readFileSync(absolute).toString('base64')}`;
+type ImageOptions = Required<Pick<HtmlReportOptions, 'outDir' | 'images' | 'maxEmbedBytes' | 'maxEmbedTotalBytes'>>;
+
+/**
+ * Image sources for the page: data URLs while the embedding budget lasts, else links relative to the report.
+ * An embedded picture drawn at a known size is defined once (SVG <defs>) and referenced by every sample using it.
+ */
+class ImageStore {
+  private embeddedBytes = 0;
+  private readonly hrefs = new Map<string, string | undefined>();
+  private readonly defs = new Map<string, { id: string; href: string; width: number; height: number }>();
+  constructor(private readonly options: ImageOptions) {}
+
+  href(path: string, baseDir: string | undefined): string | undefined {
+    if (this.options.images === 'none') return undefined;
+    if (/^(https?|data):/i.test(path)) return path;
+    const absolute = isAbsolute(path) ? path : resolve(baseDir ?? process.cwd(), path);
+    if (this.hrefs.has(absolute)) return this.hrefs.get(absolute);
+    let href: string | undefined;
+    if (this.options.images === 'embed' && existsSync(absolute)) {
+      const mime = MIME[extname(absolute).toLowerCase()];
+      const size = statSync(absolute).size;
+      if (mime && size <= this.options.maxEmbedBytes && this.embeddedBytes + size <= this.options.maxEmbedTotalBytes) {
+        this.embeddedBytes += size;
+        href = `data:${mime};base64,${readFileSync(absolute).toString('base64')}`;
+      }
     }
+    href ??= relative(resolve(this.options.outDir), absolute).split('\\').join('/');
+    this.hrefs.set(absolute, href);
+    return href;
   }
-  return relative(resolve(options.outDir), absolute).split('\\').join('/');
+
+  /** An <image> (or a <use> of a shared definition for embedded data) filling a width x height viewBox. */
+  svgImage(
+    path: string,
+    baseDir: string | undefined,
+    width: number,
+    height: number,
+    transform: string,
+  ): string | undefined {
+    const href = this.href(path, baseDir);
+    if (!href) return undefined;
+    if (!href.startsWith('data:')) {
+      return `<image href="${escapeHtml(href)}" x="0" y="0" width="${width}" height="${height}"${transform}/>`;
+    }
+    const key = `${href.length}:${width}x${height}:${path}`;
+    let def = this.defs.get(key);
+    if (!def) {
+      def = { id: `img${this.defs.size}`, href, width, height };
+      this.defs.set(key, def);
+    }
+    return `<use href="#${def.id}"${transform}/>`;
+  }
+
+  renderDefs(): string {
+    if (this.defs.size === 0) return '';
+    const images = [...this.defs.values()]
+      .map(
+        (d) => `<image id="${d.id}" href="${escapeHtml(d.href)}" x="0" y="0" width="${d.width}" height="${d.height}"/>`,
+      )
+      .join('');
+    return `<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>${images}</defs></svg>`;
+  }
 }
 
 function renderTable(table: ReportTable, labelColour: Map<string, string>): string {
@@ -122,14 +170,14 @@ function renderVisual(
   sample: EvalSample,
   predicted: { colour: string; label: string; boxes: Box[] }[],
   baseDir: string | undefined,
-  options: Required<Pick<HtmlReportOptions, 'outDir' | 'images' | 'maxEmbedBytes'>>,
+  store: ImageStore,
 ): string {
   const { view } = sample;
   if (view.frames && view.frames.length > 0) {
     const shown = view.frames.slice(0, 4);
     return `<div class="frames">${shown
       .map((f) => {
-        const href = imageHref(f, baseDir, options);
+        const href = store.href(f, baseDir);
         return href
           ? `<img loading="lazy" src="${escapeHtml(href)}" alt="${escapeHtml(f)}">`
           : `<code>${escapeHtml(f)}</code>`;
@@ -139,10 +187,10 @@ function renderVisual(
       )}${view.frames.length > shown.length ? `<span class="more">+${view.frames.length - shown.length} frames</span>` : ''}</div>`;
   }
   if (!view.image) return '';
-  const href = imageHref(view.image, baseDir, options);
-  if (!href) return `<code class="path">${escapeHtml(view.image)}</code>`;
   const mirror = sample.mirror ? ` style="transform:scale(${sample.mirror === 'horizontal' ? '-1,1' : '1,-1'})"` : '';
   if (!view.imageSize) {
+    const href = store.href(view.image, baseDir);
+    if (!href) return `<code class="path">${escapeHtml(view.image)}</code>`;
     return `<img class="solo" loading="lazy" src="${escapeHtml(href)}" alt="${escapeHtml(view.image)}"${mirror}>`;
   }
   const { width, height } = view.imageSize;
@@ -162,7 +210,9 @@ function renderVisual(
   const imageTransform = sample.mirror
     ? ` transform="${sample.mirror === 'horizontal' ? `translate(${width},0) scale(-1,1)` : `translate(0,${height}) scale(1,-1)`}"`
     : '';
-  return `<svg class="visual" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMidYMid meet"><image href="${escapeHtml(href)}" x="0" y="0" width="${width}" height="${height}"${imageTransform}/>${boxes.join('')}</svg>`;
+  const picture = store.svgImage(view.image, baseDir, width, height, imageTransform);
+  if (!picture) return `<code class="path">${escapeHtml(view.image)}</code>`;
+  return `<svg class="visual" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMidYMid meet">${picture}${boxes.join('')}</svg>`;
 }
 
 function verdict(score: SampleScore | undefined): string {
@@ -179,7 +229,8 @@ function verdict(score: SampleScore | undefined): string {
 function renderSampleBrowser(
   runs: readonly ReportRun[],
   labelColour: Map<string, string>,
-  options: Required<Pick<HtmlReportOptions, 'outDir' | 'images' | 'maxEmbedBytes' | 'maxSamplesPerTask'>>,
+  maxSamplesPerTask: number,
+  store: ImageStore,
 ): string {
   const sections: string[] = [];
   for (const taskName of [...new Set(runs.map((r) => r.task.name))]) {
@@ -187,7 +238,7 @@ function renderSampleBrowser(
     const first = own[0]!;
     const scoreMaps = own.map((r) => new Map(r.score.samples.map((s) => [s.id, s])));
     const cards: string[] = [];
-    for (const sample of first.task.samples.slice(0, options.maxSamplesPerTask)) {
+    for (const sample of first.task.samples.slice(0, maxSamplesPerTask)) {
       const perRun = own.map((run, i) => ({ run, score: scoreMaps[i]!.get(sample.id) }));
       const wrong = perRun.some((p) => p.score?.correct === false || p.score?.answer === undefined);
       const verdicts = new Set(perRun.map((p) => String(p.score?.correct)));
@@ -203,7 +254,7 @@ function renderSampleBrowser(
         )
         .join('');
       cards.push(
-        `<article class="card" data-wrong="${wrong ? 1 : 0}" data-disagree="${verdicts.size > 1 ? 1 : 0}"><div class="media">${renderVisual(sample, predicted, first.dir, options)}</div><div class="body"><div class="id">${escapeHtml(sample.id)}${sample.group ? ` · ${escapeHtml(sample.group)}` : ''}</div><div class="prompt">${escapeHtml(sample.view.prompt)}</div><div class="reference">expected: ${escapeHtml(sample.view.reference)}</div>${answers}</div></article>`,
+        `<article class="card" data-wrong="${wrong ? 1 : 0}" data-disagree="${verdicts.size > 1 ? 1 : 0}"><div class="media">${renderVisual(sample, predicted, first.dir, store)}</div><div class="body"><div class="id">${escapeHtml(sample.id)}${sample.group ? ` · ${escapeHtml(sample.group)}` : ''}</div><div class="prompt">${escapeHtml(sample.view.prompt)}</div><div class="reference">expected: ${escapeHtml(sample.view.reference)}</div>${answers}</div></article>`,
       );
     }
     const hidden = first.task.samples.length - cards.length;
@@ -257,10 +308,13 @@ export function renderHtmlReport(report: EvalReport, runs: readonly ReportRun[],
     outDir: options.outDir,
     images: options.images ?? 'embed',
     maxEmbedBytes: options.maxEmbedBytes ?? 2_000_000,
+    maxEmbedTotalBytes: options.maxEmbedTotalBytes ?? 100_000_000,
     maxSamplesPerTask: options.maxSamplesPerTask ?? 300,
   };
   const labels = [...new Set(runs.map((r) => r.label))];
   const labelColour = new Map(labels.map((l, i) => [l, RUN_COLOURS[i % RUN_COLOURS.length]!]));
+  const store = new ImageStore(resolved);
+  const browser = renderSampleBrowser(runs, labelColour, resolved.maxSamplesPerTask, store);
   const title = options.title ?? 'LocVLM evaluation report';
   const runList = report.runs
     .map(
@@ -285,7 +339,7 @@ export function renderHtmlReport(report: EvalReport, runs: readonly ReportRun[],
 <title>${escapeHtml(title)}</title><style>${CSS}</style></head>
 <body><header><h1>${escapeHtml(title)}</h1><p>Created ${escapeHtml(report.createdAt)}</p><ul>${runList}</ul></header>
 <main>${paper ? `<h2>Paper tables</h2>${paper}` : ''}<h2>Metrics per task</h2>${perTask}
-<h2>Samples</h2><p class="caption">Green: ground truth; coloured: boxes predicted by each run; dashed amber: other annotated objects.</p>${renderSampleBrowser(runs, labelColour, resolved)}</main>
+<h2>Samples</h2><p class="caption">Green: ground truth; coloured: boxes predicted by each run; dashed amber: other annotated objects.</p>${browser}</main>${store.renderDefs()}
 <script>${SCRIPT}</script></body></html>
 `;
 }

@@ -91,7 +91,12 @@ describe('HTML report', () => {
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;');
     expect(html).toContain('base&quot;line&lt;');
     expect(html).not.toMatch(/<(link|script)[^>]+(src|href)=["']?https?:/);
-    expect(html).toContain('data:image/jpeg;base64,');
+    // Both questions are about img1: its bytes are embedded once and referenced by each sample.
+    expect(html.match(/data:image\/jpeg;base64,/g)).toHaveLength(1);
+    expect(html.match(/<use href="#img0"/g)).toHaveLength(2);
+    const budget = renderHtmlReport(buildReport(runs), runs, { outDir: join(dir, 'out'), maxEmbedTotalBytes: 10 });
+    expect(budget).not.toContain('data:image');
+    expect(budget).toContain('href="../images/img1.jpg"');
     expect(html).toMatch(/<svg class="visual" viewBox="0 0 640 480"/);
     // Ground-truth dog box (80,220)-(120,260) drawn in green.
     expect(html).toContain('<rect x="80" y="220" width="40" height="40" fill="none" stroke="#2ca02c"');
