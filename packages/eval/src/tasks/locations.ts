@@ -21,7 +21,7 @@ export interface FrameLike {
 /** JSON-serialisable description of a location format: codec options and a frame name. */
 export interface LocationFormatSpec {
   /** Codec options as @locvlm/coord-codec's createCodec takes them, e.g. `{ kind: 'ivb', bins: 224 }`. */
-  codec: { kind: string; [option: string]: unknown };
+  codec: CodecOptions;
   /** Frame name as @locvlm/coord-codec's namedFrame takes it: `none`, `pad-square`, `llava-336`, ... */
   frame: string;
 }
@@ -53,7 +53,7 @@ export function decodeBoxes(format: LocationFormat, text: string, image: ImageSi
 /** Build the codec and frame a spec names, with @locvlm/coord-codec (errors name the bad option). */
 export function createLocationFormat(spec: LocationFormatSpec): LocationFormat {
   try {
-    return { spec, codec: createCodec(spec.codec as CodecOptions), frame: namedFrame(spec.frame) };
+    return { spec, codec: createCodec(spec.codec), frame: namedFrame(spec.frame) };
   } catch (cause) {
     throw new EvaluationError('BAD_INPUT', `location format ${JSON.stringify(spec)}: ${(cause as Error).message}`, {
       cause,
