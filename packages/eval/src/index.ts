@@ -1,3 +1,6 @@
+// ---- metrics (evalmetrics): METEOR 1.5, BLEU, CIDEr-D, POPE, VQAv2/GQA, grounding, keyword, video-QA judge ----
+export * from './metrics/index.js';
+// ---- end metrics ----
 // --- tasks, runs, backends and reports (evaltasks) ---
 export { type BackendSpec, parseBackendSpec } from './backends/spec.js';
 export { EvaluationError, type EvaluationErrorCode } from './errors.js';
