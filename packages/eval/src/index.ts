@@ -1,9 +1,10 @@
 // ---- metrics (evalmetrics): METEOR 1.5, BLEU, CIDEr-D, POPE, VQAv2/GQA, grounding, keyword, video-QA judge ----
-export * from './metrics/index.js';
+
 // ---- end metrics ----
 // --- tasks, runs, backends and reports (evaltasks) ---
 export { type BackendSpec, parseBackendSpec } from './backends/spec.js';
 export { EvaluationError, type EvaluationErrorCode } from './errors.js';
+export * from './metrics/index.js';
 export { type HtmlReportOptions, renderBarChart, renderHtmlReport } from './report/html.js';
 export {
   PAPER_TABLES,
@@ -116,7 +117,9 @@ export { type RefDataset, type RefRecord, readRefs, refsSchema } from './tasks/r
 export {
   buildRegionDescription,
   type RegionDescriptionOptions,
+  type RegionScoreOptions,
   type RegionTarget,
+  scoreRegionDescription,
 } from './tasks/region-description.js';
 export { createTaskFromFiles, TASKS, type TaskDescription, type TaskFileOptions } from './tasks/registry.js';
 export type {
@@ -134,12 +137,15 @@ export type {
 } from './tasks/types.js';
 export {
   buildVideoQa,
+  normalizeShortAnswer,
   readVideoQaPair,
   readVideoQaRaw,
+  scoreVideoQa,
   type VideoQaDataset,
   type VideoQaOptions,
   type VideoQaRecord,
   type VideoQaTarget,
+  videoQaJudgeRequest,
 } from './tasks/video-qa.js';
 export {
   buildGqa,
@@ -150,6 +156,8 @@ export {
   readGqaQuestions,
   readVqaAnnotations,
   readVqaQuestions,
+  scoreGqa,
+  scoreVqav2,
   type VqaAnnotations,
   type VqaOptions,
   type VqaQuestions,

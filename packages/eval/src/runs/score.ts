@@ -6,7 +6,10 @@ import { type GroundingTarget, scoreGrounding } from '../tasks/grounding.js';
 import { type PresenceTarget, scorePresence } from '../tasks/hallucination.js';
 import { createLocationFormat, type LocationFormatSpec } from '../tasks/locations.js';
 import { type PopeTarget, scorePope } from '../tasks/pope.js';
+import { type RegionTarget, scoreRegionDescription } from '../tasks/region-description.js';
 import type { EvalTask, TaskScore } from '../tasks/types.js';
+import { scoreVideoQa, type VideoQaTarget, videoQaJudgeRequest } from '../tasks/video-qa.js';
+import { type GqaTarget, scoreGqa, scoreVqav2, type VqaTarget } from '../tasks/vqa.js';
 import type { JudgeRequestBuilder } from './judge.js';
 
 export interface ScoreInputs {
@@ -31,6 +34,14 @@ export function scoreTask(task: EvalTask, inputs: ScoreInputs): TaskScore {
         inputs.answers,
         createLocationFormat(task.config.location as LocationFormatSpec),
       );
+    case 'region-description':
+      return scoreRegionDescription(task as EvalTask<RegionTarget>, inputs.answers);
+    case 'vqav2':
+      return scoreVqav2(task as EvalTask<VqaTarget>, inputs.answers);
+    case 'gqa':
+      return scoreGqa(task as EvalTask<GqaTarget>, inputs.answers);
+    case 'video-qa':
+      return scoreVideoQa(task as EvalTask<VideoQaTarget>, inputs.answers, inputs.judgments);
     default:
       throw new EvaluationError('NOT_SCORABLE', `no scorer for task kind ${task.kind} (task ${task.name})`);
   }
@@ -38,8 +49,5 @@ export function scoreTask(task: EvalTask, inputs: ScoreInputs): TaskScore {
 
 /** The judge request for tasks graded by a second model (video QA), or undefined for tasks scored by rule. */
 export function judgeRequestBuilder(task: EvalTask): JudgeRequestBuilder | undefined {
-  switch (task.kind) {
-    default:
-      return undefined;
-  }
+  return task.kind === 'video-qa' ? videoQaJudgeRequest : undefined;
 }

@@ -3,9 +3,9 @@
 // (github kahnchana/locvlm coco_spatial.json: val2014, non-overlapping pairs). Scored by keyword presence.
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
+import { containsWord } from '../metrics/index.js';
 import { type CocoAnnotation, type CocoInstances, indexCoco, singleInstanceAnnotations, xywhToBox } from './coco.js';
 import { readJsonFile, resolveImagePath } from './data.js';
-import { containsKeyword } from './metric-calls.js';
 import { spatialDirectQuestion, spatialIclExample, spatialReleasedQuestion } from './prompt-text.js';
 import type { Box, EvalSample, EvalTask, GenerationSettings, LabelledBox, SampleScore, TaskScore } from './types.js';
 
@@ -292,7 +292,7 @@ export function scoreCocoSpatial(task: EvalTask<CocoSpatialTarget>, answers: Rea
   let answered = 0;
   for (const sample of task.samples) {
     const answer = answers.get(sample.id);
-    const correct = answer !== undefined && containsKeyword(answer, sample.target.keyword);
+    const correct = answer !== undefined && containsWord(answer, sample.target.keyword);
     if (answer !== undefined) answered++;
     if (correct) correctCount++;
     const group = perGroup.get(sample.target.keyword) ?? { right: 0, total: 0 };
@@ -302,7 +302,7 @@ export function scoreCocoSpatial(task: EvalTask<CocoSpatialTarget>, answers: Rea
     const said =
       answer === undefined
         ? undefined
-        : (['left', 'right', 'above', 'below'] as const).filter((w) => containsKeyword(answer, w));
+        : (['left', 'right', 'above', 'below'] as const).filter((w) => containsWord(answer, w));
     samples.push({
       id: sample.id,
       correct,

@@ -1,10 +1,11 @@
 // Grounding (beyond the paper's tables; its LocPred objective): ask for the box of a referring expression or a
 // single-instance COCO object, read the box from the answer with the task's codec, map it back through the model's
 // preprocessing frame to original-image pixels, and score IoU against the ground truth.
+
+import { boxIou } from '../metrics/index.js';
 import { type CocoInstances, indexCoco, singleInstanceAnnotations, xywhToBox } from './coco.js';
 import { resolveImagePath, seededRandom } from './data.js';
 import { decodeBoxes, type LocationFormat } from './locations.js';
-import { boxIou } from './metric-calls.js';
 import { BOX_REPR, fillTemplate, LOCATION_QUESTION_TEMPLATES } from './prompt-text.js';
 import type { RefDataset, RefRecord } from './refs.js';
 import type { Box, EvalSample, EvalTask, GenerationSettings, ImageSize, SampleScore, TaskScore } from './types.js';

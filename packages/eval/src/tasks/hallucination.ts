@@ -5,9 +5,9 @@ import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
+import { parsePopeAnswer, popeMetrics } from '../metrics/index.js';
 import { COCO_CATEGORY_NAMES, type CocoInstances, indexCoco, presentCategoryNames } from './coco.js';
 import { readJsonFile, readJsonLinesFile, resolveImagePath, seededRandom } from './data.js';
-import { parseYesNo, yesNoMetrics } from './metric-calls.js';
 import { presenceQuestion } from './prompt-text.js';
 import type { EvalSample, EvalTask, GenerationSettings, ImageSize, SampleScore, TaskScore } from './types.js';
 
@@ -274,9 +274,8 @@ function pick(options: HalCocoOptions): Pick<PresenceTaskOptions, 'seed' | 'limi
 /** Accuracy over all presence questions (answers read as POPE reads them), plus per-group and yes/no metrics. */
 export function scorePresence(task: EvalTask<PresenceTarget>, answers: ReadonlyMap<string, string>): TaskScore {
   const samples: SampleScore[] = [];
-  const labels: ('yes' | 'no')[] = [];
-  const predictions: ('yes' | 'no')[] = [];
-  let answered = 0;
+  const labels: string[] = [];
+  const answered: string[] = [];
   const groups = { present: { right: 0, total: 0 }, absent: { right: 0, total: 0 } };
   for (const sample of task.samples) {
     const answer = answers.get(sample.id);
@@ -286,16 +285,16 @@ export function scorePresence(task: EvalTask<PresenceTarget>, answers: ReadonlyM
       samples.push({ id: sample.id, correct: false });
       continue;
     }
-    answered++;
-    const parsed = parseYesNo(answer);
+    const parsed = parsePopeAnswer(answer);
     const correct = parsed === sample.target.answer;
     if (correct) group.right++;
     labels.push(sample.target.answer);
-    predictions.push(parsed);
+    answered.push(answer);
     samples.push({ id: sample.id, answer, parsed, correct });
   }
   const total = task.samples.length;
-  const binary = yesNoMetrics(labels, predictions);
+  // Precision, recall and yes-ratio over the answered questions, as POPE reports them.
+  const binary = answered.length > 0 ? popeMetrics(answered, labels) : undefined;
   return {
     task: task.name,
     kind: task.kind,
@@ -304,12 +303,11 @@ export function scorePresence(task: EvalTask<PresenceTarget>, answers: ReadonlyM
       accuracy: total === 0 ? 0 : (groups.present.right + groups.absent.right) / total,
       'accuracy.present': groups.present.total ? groups.present.right / groups.present.total : 0,
       'accuracy.absent': groups.absent.total ? groups.absent.right / groups.absent.total : 0,
-      precision: binary.precision,
-      recall: binary.recall,
-      f1: binary.f1,
-      yesRatio: binary.yesRatio,
+      ...(binary
+        ? { precision: binary.precision, recall: binary.recall, f1: binary.f1, yesRatio: binary.yesRatio }
+        : {}),
     },
-    counts: { samples: total, answered, missing: total - answered },
+    counts: { samples: total, answered: answered.length, missing: total - answered.length },
     samples,
   };
 }

@@ -3,9 +3,9 @@
 // by co-occurrence (adversarial). Scored as LLaVA's eval_pope.py: accuracy, precision, recall, F1, yes-ratio.
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
+import { parsePopeAnswer, popeMetrics } from '../metrics/index.js';
 import { type CocoInstances, indexCoco, presentCategoryNames } from './coco.js';
 import { readJsonLinesFile, resolveImagePath, seededRandom } from './data.js';
-import { parseYesNo, yesNoMetrics } from './metric-calls.js';
 import { presenceQuestion } from './prompt-text.js';
 import type { EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
 
@@ -233,28 +233,32 @@ export function popeTask(
 /** LLaVA eval_pope.py metrics per split (`{split}.accuracy` ...) and over all answered questions. */
 export function scorePope(task: EvalTask<PopeTarget>, answers: ReadonlyMap<string, string>): TaskScore {
   const samples: SampleScore[] = [];
-  const bySplit = new Map<string, { labels: ('yes' | 'no')[]; predictions: ('yes' | 'no')[] }>();
-  const all = { labels: [] as ('yes' | 'no')[], predictions: [] as ('yes' | 'no')[] };
+  const bySplit = new Map<string, { answers: string[]; labels: string[] }>();
+  const all = { answers: [] as string[], labels: [] as string[] };
   for (const sample of task.samples) {
     const answer = answers.get(sample.id);
     if (answer === undefined) {
       samples.push({ id: sample.id });
       continue;
     }
-    const parsed = parseYesNo(answer);
-    const split = bySplit.get(sample.group ?? 'pope') ?? { labels: [], predictions: [] };
-    bySplit.set(sample.group ?? 'pope', split);
+    const parsed = parsePopeAnswer(answer);
+    const group = sample.group ?? 'pope';
+    const split = bySplit.get(group) ?? { answers: [], labels: [] };
+    bySplit.set(group, split);
     for (const bucket of [split, all]) {
+      bucket.answers.push(answer);
       bucket.labels.push(sample.target.label);
-      bucket.predictions.push(parsed);
     }
     samples.push({ id: sample.id, answer, parsed, correct: parsed === sample.target.label });
   }
-  const metrics: Record<string, number> = { ...yesNoMetrics(all.labels, all.predictions) };
+  const summary = (b: { answers: string[]; labels: string[] }) => {
+    const m = popeMetrics(b.answers, b.labels);
+    return { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, yesRatio: m.yesRatio };
+  };
+  const metrics: Record<string, number> = all.answers.length > 0 ? summary(all) : {};
   if (bySplit.size > 1) {
-    for (const [split, { labels, predictions }] of bySplit) {
-      for (const [name, value] of Object.entries(yesNoMetrics(labels, predictions)))
-        metrics[`${split}.${name}`] = value;
+    for (const [split, bucket] of bySplit) {
+      for (const [name, value] of Object.entries(summary(bucket))) metrics[`${split}.${name}`] = value;
     }
   }
   return {
@@ -263,8 +267,8 @@ export function scorePope(task: EvalTask<PopeTarget>, answers: ReadonlyMap<strin
     metrics,
     counts: {
       samples: task.samples.length,
-      answered: all.labels.length,
-      missing: task.samples.length - all.labels.length,
+      answered: all.answers.length,
+      missing: task.samples.length - all.answers.length,
     },
     samples,
   };

@@ -1,11 +1,12 @@
 // Region description (paper Sec. 4.6, Table 10): give the model a box as location text (RevLoc prompt) and compare
 // its description with the referring expressions of that object (METEOR, plus BLEU-4 and CIDEr).
+import { createMeteorScorer, evaluateCaptions, type MeteorScorer } from '../metrics/index.js';
 import { type CocoInstances, indexCoco, xywhToBox } from './coco.js';
 import { resolveImagePath } from './data.js';
 import { encodeBox, type LocationFormat } from './locations.js';
 import { fillTemplate, REGION_DESCRIPTION_TEMPLATES } from './prompt-text.js';
 import type { RefDataset, RefRecord } from './refs.js';
-import type { Box, EvalSample, EvalTask, GenerationSettings } from './types.js';
+import type { Box, EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
 
 export interface RegionTarget {
   /** The object's referring expressions (the references). */
@@ -82,6 +83,51 @@ export function buildRegionDescription(
       template: templateIndex,
     },
     generation: { ...REGION_GENERATION, ...options.generation },
+    samples,
+  };
+}
+
+export interface RegionScoreOptions {
+  /** A METEOR scorer to reuse (default: Meteor 1.5 English settings with WordNet from the system). */
+  meteor?: MeteorScorer;
+}
+
+let sharedMeteor: MeteorScorer | undefined;
+
+/**
+ * METEOR (Meteor's corpus score from pooled statistics, as Table 10 reports it), BLEU-4 and CIDEr-D, computed as
+ * pycocoevalcap does (PTB-tokenised answers and references). A missing answer is scored as an empty description.
+ */
+export function scoreRegionDescription(
+  task: EvalTask<RegionTarget>,
+  answers: ReadonlyMap<string, string>,
+  options: RegionScoreOptions = {},
+): TaskScore {
+  // WordNet loads once per process for the default scorer.
+  if (!options.meteor && !sharedMeteor) sharedMeteor = createMeteorScorer();
+  const meteor = options.meteor ?? sharedMeteor!;
+  const result = evaluateCaptions(
+    task.samples.map((s) => ({ id: s.id, hypothesis: answers.get(s.id) ?? '', references: s.target.references })),
+    meteor,
+  );
+  let answered = 0;
+  const samples: SampleScore[] = task.samples.map((sample, i) => {
+    const answer = answers.get(sample.id);
+    if (answer !== undefined) answered++;
+    const item = result.perItem[i]!;
+    return {
+      id: sample.id,
+      score: item.METEOR,
+      parsed: `METEOR ${item.METEOR.toFixed(3)}, CIDEr ${item.CIDEr.toFixed(3)}`,
+      ...(answer !== undefined ? { answer } : {}),
+    };
+  });
+  const n = task.samples.length;
+  return {
+    task: task.name,
+    kind: 'region-description',
+    metrics: { meteor: result.METEOR, bleu4: result.Bleu_4, cider: result.CIDEr },
+    counts: { samples: n, answered, missing: n - answered },
     samples,
   };
 }

@@ -3,11 +3,13 @@
 // for offline runs, exact match.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChatMessage } from '@locvlm/runtime';
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
+import { type JudgeVerdict, parseJudgeReply, videoQaJudgeMessages } from '../metrics/index.js';
 import { readJsonFile } from './data.js';
 import { listFrames } from './hallucination.js';
-import type { EvalSample, EvalTask, GenerationSettings } from './types.js';
+import type { EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
 
 export type VideoQaDataset = 'activitynet' | 'msrvtt' | 'msvd' | 'tgif';
 
@@ -122,6 +124,105 @@ export function buildVideoQa(records: readonly VideoQaRecord[], options: VideoQa
     kind: 'video-qa',
     config: { dataset: options.dataset, frameCount },
     generation: { ...VIDEO_GENERATION, ...options.generation },
+    samples,
+  };
+}
+
+/** Video-ChatGPT's judge request for one answered sample (system + user message). */
+export function videoQaJudgeRequest(sample: EvalSample, answer: string): ChatMessage[] {
+  const target = sample.target as VideoQaTarget;
+  return videoQaJudgeMessages(target.question, target.answer, answer);
+}
+
+/** Lower case, punctuation removed, spaces collapsed: the offline exact-match comparison. */
+export function normalizeShortAnswer(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * With judge replies: Video-ChatGPT's accuracy (yes / (yes + no)) and mean score (0..5) over judged answers;
+ * replies that cannot be parsed are counted in `judgeUnreadable` and left out. Without: exact match after
+ * normalisation (offline runs).
+ */
+export function scoreVideoQa(
+  task: EvalTask<VideoQaTarget>,
+  answers: ReadonlyMap<string, string>,
+  judgments?: ReadonlyMap<string, string>,
+): TaskScore {
+  const samples: SampleScore[] = [];
+  let answered = 0;
+  if (judgments && judgments.size > 0) {
+    let yes = 0;
+    let no = 0;
+    let scoreSum = 0;
+    let judged = 0;
+    let unreadable = 0;
+    for (const sample of task.samples) {
+      const answer = answers.get(sample.id);
+      if (answer === undefined) {
+        samples.push({ id: sample.id });
+        continue;
+      }
+      answered++;
+      const reply = judgments.get(sample.id);
+      let verdict: JudgeVerdict | undefined;
+      try {
+        verdict = reply === undefined ? undefined : parseJudgeReply(reply);
+      } catch {
+        verdict = undefined;
+      }
+      if (!verdict) {
+        unreadable++;
+        samples.push({ id: sample.id, answer, parsed: reply === undefined ? 'not judged' : 'judge reply unreadable' });
+        continue;
+      }
+      judged++;
+      scoreSum += verdict.score;
+      const pred = verdict.pred.toLowerCase();
+      const correct = pred.includes('yes');
+      if (correct) yes++;
+      else if (pred.includes('no')) no++;
+      samples.push({
+        id: sample.id,
+        answer,
+        correct,
+        score: verdict.score,
+        parsed: `${verdict.pred} ${verdict.score}`,
+      });
+    }
+    return {
+      task: task.name,
+      kind: 'video-qa',
+      metrics: {
+        accuracy: yes + no ? yes / (yes + no) : 0,
+        'score(0-5)': judged ? scoreSum / judged : 0,
+        judgeUnreadable: unreadable,
+      },
+      counts: { samples: task.samples.length, answered, missing: task.samples.length - answered },
+      samples,
+    };
+  }
+  let right = 0;
+  for (const sample of task.samples) {
+    const answer = answers.get(sample.id);
+    if (answer === undefined) {
+      samples.push({ id: sample.id, correct: false });
+      continue;
+    }
+    answered++;
+    const correct = normalizeShortAnswer(answer) === normalizeShortAnswer(sample.target.answer);
+    if (correct) right++;
+    samples.push({ id: sample.id, answer, correct, parsed: normalizeShortAnswer(answer) });
+  }
+  return {
+    task: task.name,
+    kind: 'video-qa',
+    metrics: { accuracy: task.samples.length ? right / task.samples.length : 0 },
+    counts: { samples: task.samples.length, answered, missing: task.samples.length - answered },
     samples,
   };
 }

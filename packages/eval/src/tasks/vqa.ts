@@ -2,9 +2,11 @@
 // JSON, exact match after LLaVA's post-processing). Prompts carry LLaVA's short-answer suffix.
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
+import { gqaExactMatch, gqaPostprocess, normalizeVqaAnswer, vqaAccuracy } from '../metrics/index.js';
+
 import { readJsonFile, resolveImagePath } from './data.js';
 import { SHORT_ANSWER_SUFFIX } from './prompt-text.js';
-import type { EvalSample, EvalTask, GenerationSettings } from './types.js';
+import type { EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
 
 const VQA_GENERATION: GenerationSettings = { maxNewTokens: 128, temperature: 0 };
 
@@ -140,4 +142,64 @@ export function buildGqa(questions: GqaQuestions, options: Omit<VqaOptions, 'spl
     });
   }
   return { name: 'gqa', kind: 'gqa', config: {}, generation: { ...VQA_GENERATION, ...options.generation }, samples };
+}
+
+function groupAccuracy(task: EvalTask, perSample: readonly SampleScore[]): Record<string, number> {
+  const groups = new Map<string, { sum: number; n: number }>();
+  task.samples.forEach((sample, i) => {
+    if (!sample.group) return;
+    const g = groups.get(sample.group) ?? { sum: 0, n: 0 };
+    g.sum += perSample[i]!.score ?? 0;
+    g.n++;
+    groups.set(sample.group, g);
+  });
+  return Object.fromEntries([...groups].map(([name, { sum, n }]) => [`accuracy.${name}`, sum / n]));
+}
+
+/** Official VQA accuracy (normalised answers, min(1, matches/3) averaged over the 10 leave-one-out subsets). */
+export function scoreVqav2(task: EvalTask<VqaTarget>, answers: ReadonlyMap<string, string>): TaskScore {
+  const unlabelled = task.samples.find((s) => s.target.answers.length === 0);
+  if (unlabelled) {
+    throw new EvaluationError('NOT_SCORABLE', `VQAv2 question ${unlabelled.id} has no human answers (a test split?)`);
+  }
+  let answered = 0;
+  let sum = 0;
+  const samples: SampleScore[] = task.samples.map((sample) => {
+    const answer = answers.get(sample.id);
+    if (answer === undefined) return { id: sample.id, score: 0, correct: false };
+    answered++;
+    const score = vqaAccuracy(answer, sample.target.answers);
+    sum += score;
+    return { id: sample.id, answer, score, correct: score > 0, parsed: normalizeVqaAnswer(answer) };
+  });
+  const n = task.samples.length;
+  return {
+    task: task.name,
+    kind: 'vqav2',
+    metrics: { accuracy: n ? sum / n : 0, ...groupAccuracy(task, samples) },
+    counts: { samples: n, answered, missing: n - answered },
+    samples,
+  };
+}
+
+/** GQA exact match after LLaVA's post-processing. */
+export function scoreGqa(task: EvalTask<GqaTarget>, answers: ReadonlyMap<string, string>): TaskScore {
+  let answered = 0;
+  let right = 0;
+  const samples: SampleScore[] = task.samples.map((sample) => {
+    const answer = answers.get(sample.id);
+    if (answer === undefined) return { id: sample.id, score: 0, correct: false };
+    answered++;
+    const correct = gqaExactMatch(answer, sample.target.answer);
+    if (correct) right++;
+    return { id: sample.id, answer, correct, score: correct ? 1 : 0, parsed: gqaPostprocess(answer) };
+  });
+  const n = task.samples.length;
+  return {
+    task: task.name,
+    kind: 'gqa',
+    metrics: { accuracy: n ? right / n : 0, ...groupAccuracy(task, samples) },
+    counts: { samples: n, answered, missing: n - answered },
+    samples,
+  };
 }
