@@ -58,7 +58,6 @@ export {
   type SpatialWord,
   scoreCocoSpatial,
 } from './tasks/coco-spatial.js';
-export { type SeededRandom, seededRandom } from './tasks/data.js';
 export {
   buildCocoGrounding,
   buildRefGrounding,

@@ -6,7 +6,7 @@ import { EvaluationError } from '../errors.js';
 import { containsWord } from '../metrics/index.js';
 import { type CocoAnnotation, type CocoInstances, indexCoco, singleInstanceAnnotations, xywhToBox } from './coco.js';
 import { readJsonFile, resolveImagePath } from './data.js';
-import { spatialDirectQuestion, spatialIclExample, spatialReleasedQuestion } from './prompt-text.js';
+import { spatialDirectPrompt, spatialIclPrompt, spatialQuestion } from './prompt-text.js';
 import type { Box, EvalSample, EvalTask, GenerationSettings, LabelledBox, SampleScore, TaskScore } from './types.js';
 
 export type SpatialAxis = 'horizontal' | 'vertical';
@@ -119,15 +119,15 @@ export function buildCocoSpatialPaper(
             [pair[0]!, pair[1]!],
             [pair[1]!, pair[0]!],
           ] as const) {
-            const question = spatialDirectQuestion(obj3.name, lone.name);
             const text =
               prompt === 'direct'
-                ? question
-                : [
-                    spatialIclExample(lone.name, obj2.name, lone.side),
-                    spatialIclExample(obj2.name, lone.name, obj2.side),
-                    `Q: ${question}`,
-                  ].join(' ');
+                ? spatialDirectPrompt({ reference: obj3.name, subject: lone.name, subjectSide: lone.side }).prompt
+                : spatialIclPrompt({
+                    alone: lone.name,
+                    aloneSide: lone.side,
+                    exampleOther: obj2.name,
+                    queryOther: obj3.name,
+                  }).prompt;
             const imagePath = resolveImagePath(options.imageRoot, image.file_name);
             const boxes: LabelledBox[] = [
               { box: lone.box, label: lone.name, role: 'target' },
@@ -235,7 +235,7 @@ export function loadCocoSpatialReleased(
       if (firstName === undefined || secondName === undefined) {
         throw new EvaluationError('DATA', `${source}: $.data.${imageId}: unknown category id in pair [${i}, ${j}]`);
       }
-      const question = spatialReleasedQuestion(firstName, secondName);
+      const question = spatialQuestion({ reference: firstName, subject: secondName }, 'released');
       const imagePath = resolveImagePath(options.imageRoot, datum.file_name);
       const size = datum.width && datum.height ? { width: datum.width, height: datum.height } : undefined;
       const variants: ('original' | 'mirrored')[] = options.mirrored ? ['original', 'mirrored'] : ['original'];

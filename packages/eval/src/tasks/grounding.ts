@@ -4,9 +4,9 @@
 
 import { boxIou } from '../metrics/index.js';
 import { type CocoInstances, indexCoco, singleInstanceAnnotations, xywhToBox } from './coco.js';
-import { resolveImagePath, seededRandom } from './data.js';
+import { resolveImagePath } from './data.js';
 import { decodeBoxes, type LocationFormat } from './locations.js';
-import { BOX_REPR, fillTemplate, LOCATION_QUESTION_TEMPLATES } from './prompt-text.js';
+import { createRng, locationQuestion, type Rng } from './prompt-text.js';
 import type { RefDataset, RefRecord } from './refs.js';
 import type { Box, EvalSample, EvalTask, GenerationSettings, ImageSize, SampleScore, TaskScore } from './types.js';
 
@@ -29,13 +29,12 @@ export interface GroundingOptions {
 
 const GROUNDING_GENERATION: GenerationSettings = { maxNewTokens: 64, temperature: 0 };
 
-function questionFor(expression: string, options: GroundingOptions, random: ReturnType<typeof seededRandom>): string {
-  const index =
-    options.template === 'random' ? random.int(0, LOCATION_QUESTION_TEMPLATES.length - 1) : (options.template ?? 0);
-  const template = LOCATION_QUESTION_TEMPLATES[index];
-  if (template === undefined)
-    throw new RangeError(`template index ${index} is outside 0..${LOCATION_QUESTION_TEMPLATES.length - 1}`);
-  return fillTemplate(template, { category: expression, repr: BOX_REPR });
+function questionFor(expression: string, options: GroundingOptions, random: Rng): string {
+  return locationQuestion(
+    { category: expression },
+    'box',
+    options.template === 'random' ? random : (options.template ?? 0),
+  );
 }
 
 function groundingSample(
@@ -96,7 +95,7 @@ export function buildRefGrounding(
   options: RefGroundingOptions,
 ): EvalTask<GroundingTarget> {
   const index = indexCoco(coco);
-  const random = seededRandom(options.seed ?? 0);
+  const random = createRng(options.seed ?? 0);
   const samples: EvalSample<GroundingTarget>[] = [];
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   outer: for (const ref of refs) {
@@ -131,7 +130,7 @@ export function buildRefGrounding(
 /** One question per single-instance object of each COCO image (the LocPred setting of the paper's Fig. 5). */
 export function buildCocoGrounding(coco: CocoInstances, options: GroundingOptions): EvalTask<GroundingTarget> {
   const index = indexCoco(coco);
-  const random = seededRandom(options.seed ?? 0);
+  const random = createRng(options.seed ?? 0);
   const samples: EvalSample<GroundingTarget>[] = [];
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   outer: for (const image of coco.images) {

@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
 import { parsePopeAnswer, popeMetrics } from '../metrics/index.js';
 import { COCO_CATEGORY_NAMES, type CocoInstances, indexCoco, presentCategoryNames } from './coco.js';
-import { readJsonFile, readJsonLinesFile, resolveImagePath, seededRandom } from './data.js';
-import { presenceQuestion } from './prompt-text.js';
+import { readJsonFile, readJsonLinesFile, resolveImagePath } from './data.js';
+import { createRng, hallucinationQuestion } from './prompt-text.js';
 import type { EvalSample, EvalTask, GenerationSettings, ImageSize, SampleScore, TaskScore } from './types.js';
 
 export interface PresenceTarget {
@@ -47,7 +47,7 @@ export function buildPresenceTask(options: PresenceTaskOptions): EvalTask<Presen
   const seed = options.seed ?? 0;
   const presentCount = options.presentPerSample ?? 2;
   const absentCount = options.absentPerSample ?? 2;
-  const random = seededRandom(seed);
+  const random = createRng(seed);
   const samples: EvalSample<PresenceTarget>[] = [];
   let used = 0;
   for (const item of options.items) {
@@ -63,7 +63,7 @@ export function buildPresenceTask(options: PresenceTaskOptions): EvalTask<Presen
       ...random.sample(absentPool, absentCount).map((object) => ({ answer: 'no' as const, object })),
     ];
     for (const target of asked) {
-      const question = presenceQuestion(target.object, medium);
+      const question = hallucinationQuestion(target.object, medium);
       const visual = item.frames
         ? { type: 'video' as const, frames: item.frames.map((path) => ({ path })) }
         : { type: 'image' as const, image: { path: item.image ?? '' } };

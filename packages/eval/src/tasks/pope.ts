@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
 import { parsePopeAnswer, popeMetrics } from '../metrics/index.js';
 import { type CocoInstances, indexCoco, presentCategoryNames } from './coco.js';
-import { readJsonLinesFile, resolveImagePath, seededRandom } from './data.js';
-import { presenceQuestion } from './prompt-text.js';
+import { readJsonLinesFile, resolveImagePath } from './data.js';
+import { createRng, hallucinationQuestion } from './prompt-text.js';
 import type { EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
 
 export type PopeSplit = 'random' | 'popular' | 'adversarial';
@@ -60,7 +60,7 @@ export function buildPopeQuestions(
 ): Record<PopeSplit, PopeQuestion[]> {
   const imageCount = options.imageCount ?? 500;
   const perImage = options.perImage ?? 3;
-  const random = seededRandom(options.seed ?? 0);
+  const random = createRng(options.seed ?? 0);
   const eligible = images.filter((image) => image.objects.length >= perImage);
   if (eligible.length < imageCount) {
     throw new EvaluationError(
@@ -110,7 +110,7 @@ export function buildPopeQuestions(
         questions.push({
           question_id: questionId++,
           image: image.image,
-          text: presenceQuestion(positive),
+          text: hallucinationQuestion(positive),
           label: 'yes',
         });
         let negative: string | undefined;
@@ -121,7 +121,7 @@ export function buildPopeQuestions(
         questions.push({
           question_id: questionId++,
           image: image.image,
-          text: presenceQuestion(negative),
+          text: hallucinationQuestion(negative),
           label: 'no',
         });
       }

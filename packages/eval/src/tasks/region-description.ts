@@ -4,7 +4,7 @@ import { createMeteorScorer, evaluateCaptions, type MeteorScorer } from '../metr
 import { type CocoInstances, indexCoco, xywhToBox } from './coco.js';
 import { resolveImagePath } from './data.js';
 import { encodeBox, type LocationFormat } from './locations.js';
-import { fillTemplate, REGION_DESCRIPTION_TEMPLATES } from './prompt-text.js';
+import { revLocQuestion } from './prompt-text.js';
 import type { RefDataset, RefRecord } from './refs.js';
 import type { Box, EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
 
@@ -36,10 +36,6 @@ export function buildRegionDescription(
 ): EvalTask<RegionTarget> {
   const index = indexCoco(coco);
   const templateIndex = options.template ?? 0;
-  const template = REGION_DESCRIPTION_TEMPLATES[templateIndex];
-  if (template === undefined) {
-    throw new RangeError(`template index ${templateIndex} is outside 0..${REGION_DESCRIPTION_TEMPLATES.length - 1}`);
-  }
   const samples: EvalSample<RegionTarget>[] = [];
   for (const ref of refs) {
     if (samples.length >= (options.limit ?? Number.POSITIVE_INFINITY)) break;
@@ -49,7 +45,7 @@ export function buildRegionDescription(
     if (!annotation || !image || ref.sentences.length === 0) continue;
     const box = xywhToBox(annotation.bbox);
     const size = { width: image.width, height: image.height };
-    const question = fillTemplate(template, { loc: encodeBox(options.format, box, size) });
+    const question = revLocQuestion(encodeBox(options.format, box, size), templateIndex);
     const path = resolveImagePath(options.imageRoot, image.file_name);
     const references = ref.sentences.map((s) => s.sent);
     samples.push({

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { GenerateRequest, ImageSource } from '@locvlm/runtime';
 import sharp from 'sharp';
 import type { CocoInstances } from '../tasks/coco.js';
-import { seededRandom } from '../tasks/data.js';
+import { createRng } from '../tasks/prompt-text.js';
 import { type FakeModel, fakeModel, lastUserText } from './fake-model.js';
 
 export const SCENE_COLOURS: Record<string, [number, number, number]> = {
@@ -29,7 +29,7 @@ export async function writeSceneDataset(
   const count = options.count ?? 6;
   const width = options.width ?? 120;
   const height = options.height ?? 80;
-  const random = seededRandom(options.seed ?? 1);
+  const random = createRng(options.seed ?? 1);
   const names = Object.keys(SCENE_COLOURS);
   const categories = names.map((name, i) => ({ id: i + 1, name }));
   const images: CocoInstances['images'] = [];
@@ -117,7 +117,9 @@ export function sceneModel(
       if (!reference || !subject) return 'I cannot see them.';
       const dx = (subject[0] + subject[2]) / 2 - (reference[0] + reference[2]) / 2;
       const dy = (subject[1] + subject[3]) / 2 - (reference[1] + reference[3]) / 2;
-      if (/above|below/.test(text) || Math.abs(dy) > Math.abs(dx) * 1.5) {
+      // The released wording ("Which side of the X is the Y?") is only ever about left and right.
+      const releasedForm = /Which side of the /.test(side[0]);
+      if (!releasedForm && (/above|below/.test(text) || Math.abs(dy) > Math.abs(dx) * 1.5)) {
         return dy < 0 ? 'It is above it.' : 'It is below it.';
       }
       return dx < 0 ? `The ${side[2]} is on the left.` : `The ${side[2]} is on the right.`;
