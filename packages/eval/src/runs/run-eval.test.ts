@@ -75,6 +75,12 @@ describe('runEval', () => {
     await expect(
       runEval({ task, model: fakeModel('a', () => 'left'), outDir: out, generation: { temperature: 0 } }),
     ).rejects.toThrow(EvaluationError);
+    // The refused attempt left the folder as it was: task.json still matches the predictions.
+    const other = buildCocoSpatialPaper(cocoFixture(), { prompt: 'icl' });
+    await expect(runEval({ task: other, model: fakeModel('a', () => 'left'), outDir: out })).rejects.toThrow(
+      /config\.taskConfig\.prompt: "direct" before, "icl" now/,
+    );
+    expect((await loadRunFolder(out)).task.config.prompt).toBe('direct');
   });
 
   it('wraps model failures with the sample key', async () => {

@@ -139,12 +139,12 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRunResult> {
   const generation: GenerationSettings = { ...options.task.generation, ...options.generation };
   const task: EvalTask = { ...options.task, generation };
   if (task.samples.length === 0) throw new EvaluationError('BAD_INPUT', `task ${task.name} has no samples`);
-  await writeFileAtomic(join(outDir, RUN_FILES.task), `${JSON.stringify(task)}\n`);
-
+  // The run file first: a resume with other settings is refused before anything in the folder changes.
   const runFile = await openRun<Prediction>(
     join(outDir, RUN_FILES.predictions),
     predictionsConfig(task, model, generation),
   );
+  await writeFileAtomic(join(outDir, RUN_FILES.task), `${JSON.stringify(task)}\n`);
   try {
     await runJob<EvalSample, Prediction>({
       items: task.samples,
