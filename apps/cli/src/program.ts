@@ -2,13 +2,18 @@ import { CodecError } from '@locvlm/coord-codec';
 import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './commands/codec.js';
 import { registerDemoCommands } from './commands/demo.js';
+import { registerEvalCommands } from './commands/eval.js';
 import { CliError, type CliIo, processIo } from './io.js';
 
 /**
  * Every command group of `locvlm`. Add a group by writing `src/commands/<group>.ts` exporting
  * `register<Group>Commands(program, io)` and adding one line here.
  */
-const COMMAND_GROUPS: Array<(program: Command, io: CliIo) => void> = [registerCodecCommands, registerDemoCommands];
+const COMMAND_GROUPS: Array<(program: Command, io: CliIo) => void> = [
+  registerCodecCommands,
+  registerDemoCommands,
+  registerEvalCommands,
+];
 
 /** The commander program with every command group registered. */
 export function buildProgram(io: CliIo = processIo): Command {
