@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../io.js';
 import { run } from '../program.js';
@@ -181,6 +182,36 @@ describe('locvlm eval', () => {
     const rescored = await locvlm('eval', 'rescore', out);
     expect(rescored.code).toBe(0);
     expect(JSON.parse(rescored.out).accuracy).toBe(1);
+  });
+
+  it("runs in-process on an ONNX model (the runtime's tiny random-weight fixture)", async () => {
+    const { dir, instances } = dataset();
+    const fixture = fileURLToPath(new URL('../../../../packages/runtime/fixtures/tiny-llava', import.meta.url));
+    const out = join(dir, 'run-onnx');
+    const result = await locvlm(
+      'eval',
+      'hal-coco',
+      '--backend',
+      `onnx:${fixture}`,
+      '--data',
+      instances,
+      '--images',
+      dir,
+      '--out',
+      out,
+      '--limit',
+      '1',
+      '--max-new-tokens',
+      '4',
+      '--no-progress',
+    );
+    expect(result.err).toContain('hal-coco: 4 samples');
+    expect(result.code).toBe(0);
+    // Random weights answer nonsense, but every answer is cached and scored.
+    expect(JSON.parse(result.out)).toMatchObject({ task: 'hal-coco', samples: 4, answered: 4, missing: 0 });
+    const lines = readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!).config.model).toContain('tiny-llava');
+    expect(lines).toHaveLength(5);
   });
 
   it('refuses bad flags with exit code 2 and a message naming them', async () => {
