@@ -1,5 +1,6 @@
 // locvlm eval against a local OpenAI-compatible server (node:http): run, resume without asking again, report,
 // re-score. The server answers every spatial question "left" and presence questions by a fixed object list.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -20,6 +21,8 @@ const PNG = Buffer.from(
 let server: Server;
 let base: string;
 const seen: { model: string; text: string; hasImage: boolean }[] = [];
+/** Delay before each answer (to interrupt a run in progress). */
+let slowMs = 0;
 
 type WireMessage = { content: string | { type: string; text?: string; image_url?: { url: string } }[] };
 
@@ -29,7 +32,8 @@ beforeAll(async () => {
     req.on('data', (chunk) => {
       body += chunk;
     });
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
       const request = JSON.parse(body) as { model: string; messages: WireMessage[] };
       const last = request.messages.at(-1)!.content;
       const parts = typeof last === 'string' ? [{ type: 'text', text: last }] : last;
@@ -213,6 +217,37 @@ describe('locvlm eval', () => {
     expect(JSON.parse(lines[0]!).config.model).toContain('tiny-llava');
     expect(lines).toHaveLength(5);
   });
+
+  it('Ctrl-C stops a run cleanly and the same command resumes it', async () => {
+    const { dir, instances } = dataset();
+    const out = join(dir, 'run-sigint');
+    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+    const args = ['--import', 'tsx', bin, 'eval', 'hal-coco', '--backend', `openai:${base}#slow`, '--data', instances];
+    args.push('--images', dir, '--out', out, '--no-progress');
+    slowMs = 150;
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    // Interrupt once a few answers are in the run file.
+    const file = join(out, 'predictions.jsonl');
+    while (!existsSync(file) || readFileSync(file, 'utf8').trim().split('\n').length < 4) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number];
+    slowMs = 0;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/error: interrupted after \d+ of 12 answers; run the same command again to resume/);
+    const kept = readFileSync(file, 'utf8').trim().split('\n').length - 1;
+    expect(kept).toBeGreaterThanOrEqual(3);
+    expect(kept).toBeLessThan(12);
+    const before = seen.length;
+    const resumed = await locvlm('eval', ...args.slice(4));
+    expect(resumed.code).toBe(0);
+    expect(seen.length - before).toBe(12 - kept);
+  }, 60_000);
 
   it('refuses bad flags with exit code 2 and a message naming them', async () => {
     const { instances } = dataset();

@@ -167,18 +167,36 @@ async function runTask(name: string, flags: EvalFlags, io: CliIo): Promise<void>
   const judge = flags.judge ? await createBackendModel(flags.judge, { concurrency }) : undefined;
   const progress = progressReporter(io, flags.progress !== false);
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted; run the same command again to resume'));
+  const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
+  let done = 0;
   try {
-    const result = await runEval({
-      task,
-      model,
-      outDir: flags.out,
-      concurrency,
-      ...(judge ? { judge } : {}),
-      signal: controller.signal,
-      onProgress: (p) => progress.update(p),
-    });
+    let result: Awaited<ReturnType<typeof runEval>>;
+    try {
+      result = await runEval({
+        task,
+        model,
+        outDir: flags.out,
+        concurrency,
+        ...(judge ? { judge } : {}),
+        signal: controller.signal,
+        onProgress: (p) => {
+          done = p.done;
+          progress.update(p);
+        },
+      });
+    } catch (error) {
+      // Ctrl-C: what was answered is in the run file; the same command picks up from there.
+      if (controller.signal.aborted) {
+        throw new Error(
+          `interrupted after ${done} of ${task.samples.length} answers; run the same command again to resume`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
     progress.stop();
     io.out(
       JSON.stringify(
