@@ -55,6 +55,8 @@ describe('COCO-Spatial, paper protocol', () => {
         'Q: Which side of chair is dog located?',
     );
     expect(task.config).toMatchObject({ protocol: 'paper', prompt: 'icl', axis: 'horizontal' });
+    expect(task.name).toBe('coco-spatial-icl');
+    expect(buildCocoSpatialPaper(cocoFixture(), { axis: 'vertical' }).name).toBe('coco-spatial-vertical');
   });
 
   it('a wider central band removes objects near the middle', () => {

@@ -155,7 +155,8 @@ export function buildCocoSpatialPaper(
   }
 
   return {
-    name: 'coco-spatial',
+    // Settings that change the questions are in the name, so runs of different settings never share keys or rows.
+    name: `coco-spatial${axis === 'vertical' ? '-vertical' : ''}${prompt === 'icl' ? '-icl' : ''}`,
     kind: 'coco-spatial',
     config: {
       protocol: 'paper',
@@ -276,7 +277,7 @@ export function loadCocoSpatialReleased(
     }
   }
   return {
-    name: 'coco-spatial-released',
+    name: `coco-spatial-released${axis === 'vertical' ? '-vertical' : ''}`,
     kind: 'coco-spatial',
     config: { protocol: 'released', axis, mirrored: options.mirrored ?? false },
     generation: { ...DEFAULT_GENERATION, ...options.generation },
