@@ -82,7 +82,6 @@ export {
   readAdeImageAnnotation,
   readVideoObjects,
   scorePresence,
-  uniformFrameIndices,
   type VideoObjects,
 } from './tasks/hallucination.js';
 export {

@@ -3,6 +3,7 @@
 // ADE20K's per-image JSON (categories overlapping COCO removed), Hal-Act from per-video object lists.
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { videoChatGptFrameIndices } from '@locvlm/video-pool';
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
 import { parsePopeAnswer, popeMetrics } from '../metrics/index.js';
@@ -209,25 +210,7 @@ export interface HalActOptions extends HalCocoOptions {
   vocabulary?: readonly string[];
 }
 
-/** numpy's round: halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/** Uniformly spaced indices into n frames (Video-ChatGPT's segment midpoints, numpy rounding). */
-export function uniformFrameIndices(n: number, count: number): number[] {
-  if (n <= count) return Array.from({ length: n }, (_, i) => i);
-  const seg = (n - 1) / count;
-  return Array.from({ length: count }, (_, i) =>
-    Math.floor((roundHalfEven(seg * i) + roundHalfEven(seg * (i + 1))) / 2),
-  );
-}
-
-/** List a video's extracted frames (image files sorted by name) and pick `count` uniformly. */
+/** List a video's extracted frames (image files sorted by name) and pick `count` as Video-ChatGPT does. */
 export function listFrames(dir: string, count: number): string[] {
   let names: string[];
   try {
@@ -237,7 +220,7 @@ export function listFrames(dir: string, count: number): string[] {
   }
   names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   if (names.length === 0) throw new EvaluationError('DATA', `no frame images (jpg/png/webp) in ${dir}`);
-  return uniformFrameIndices(names.length, count).map((i) => join(dir, names[i]!));
+  return videoChatGptFrameIndices(names.length, count).map((i) => join(dir, names[i]!));
 }
 
 /** Hal-Act from per-video object lists (e.g. Pseudo-ActNet presence labels); asks `... in the video?`. */
