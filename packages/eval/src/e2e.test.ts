@@ -38,7 +38,7 @@ function releasedFile(coco: CocoInstances): string {
   return file;
 }
 
-describe('end to end on synthetic scenes', () => {
+describe('end to end on synthetic scenes', { timeout: 30_000 }, () => {
   it('a model that reads the pixels scores 100% on COCO-Spatial (paper, direct and ICL) and Hal-COCO', async () => {
     for (const [name, extra] of [
       ['coco-spatial', { prompt: 'direct' as const }],

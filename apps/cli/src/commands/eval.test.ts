@@ -112,7 +112,8 @@ function dataset(): { dir: string; instances: string } {
   return { dir, instances };
 }
 
-describe('locvlm eval', () => {
+// Cold imports of the eval stack and ONNX sessions are slow on a loaded machine; these are integration tests.
+describe('locvlm eval', { timeout: 60_000 }, () => {
   it('has one sub-command per @locvlm/eval task', async () => {
     const { TASKS } = await import('@locvlm/eval');
     const { EVAL_TASK_NAMES } = await import('./eval.js');
@@ -247,7 +248,7 @@ describe('locvlm eval', () => {
     const resumed = await locvlm('eval', ...args.slice(4));
     expect(resumed.code).toBe(0);
     expect(seen.length - before).toBe(12 - kept);
-  }, 60_000);
+  });
 
   it('refuses bad flags with exit code 2 and a message naming them', async () => {
     const { instances } = dataset();

@@ -78,7 +78,7 @@ describe('JSON report', () => {
   });
 });
 
-describe('HTML report', () => {
+describe('HTML report', { timeout: 30_000 }, () => {
   it('is self-contained, embeds images, draws boxes and escapes every data string', () => {
     const dir = mkdtempSync(join(tmpdir(), 'report-'));
     const images = join(dir, 'images');
@@ -114,7 +114,7 @@ describe('HTML report', () => {
   });
 });
 
-describe('reports from run folders', () => {
+describe('reports from run folders', { timeout: 30_000 }, () => {
   it('scores saved runs side by side without a model and writes both files', async () => {
     const { runEval } = await import('../runs/run-eval.js');
     const { fakeModel } = await import('../testing/fake-model.js');

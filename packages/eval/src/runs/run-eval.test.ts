@@ -12,7 +12,7 @@ import { loadRunFolder, RUN_FILES, rescoreRun, runEval } from './run-eval.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'run-'));
 
-describe('runEval', () => {
+describe('runEval', { timeout: 30_000 }, () => {
   it('asks every sample once, caches answers and scores', async () => {
     const task = buildHalCoco(cocoFixture(), { seed: 2 });
     const model = fakeModel('fake', (request) =>

@@ -71,7 +71,7 @@ describe('VQAv2 and GQA scoring', () => {
   });
 });
 
-describe('region description scoring', () => {
+describe('region description scoring', { timeout: 30_000 }, () => {
   it('METEOR, BLEU-4 and CIDEr over PTB-tokenised text; a perfect description beats a wrong one', () => {
     const refs = [
       {
@@ -113,7 +113,7 @@ describe('region description scoring', () => {
   });
 });
 
-describe('video QA scoring', () => {
+describe('video QA scoring', { timeout: 30_000 }, () => {
   function videoTask() {
     const root = mkdtempSync(join(tmpdir(), 'vqa-frames-'));
     for (const v of ['v1', 'v2', 'v3']) {
