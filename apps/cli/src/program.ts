@@ -1,8 +1,11 @@
 import { CodecError } from '@locvlm/coord-codec';
 import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './commands/codec.js';
+import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommands } from './commands/demo.js';
 import { registerEvalCommands } from './commands/eval.js';
+import { registerInferenceCommands } from './commands/inference.js';
+import { registerServeCommands } from './commands/serve.js';
 import { CliError, type CliIo, processIo } from './io.js';
 
 /**
@@ -12,6 +15,9 @@ import { CliError, type CliIo, processIo } from './io.js';
 const COMMAND_GROUPS: Array<(program: Command, io: CliIo) => void> = [
   registerCodecCommands,
   registerDemoCommands,
+  registerInferenceCommands,
+  registerServeCommands,
+  registerDataCommands,
   registerEvalCommands,
 ];
 

@@ -1,0 +1,228 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCodec } from '@locvlm/coord-codec';
+import { loadOnnxModel } from '@locvlm/runtime';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeRegion } from '../location-tasks.js';
+import { type ChatCompletionServer, createChatCompletionServer } from '../server/chat-server.js';
+import { GatedModel, locvlm, shapesPng, tinyModelDir } from '../test-helpers.js';
+
+let dir: string;
+let scene: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'locvlm-cli-'));
+  scene = join(dir, 'scene.png');
+  await writeFile(scene, await shapesPng(160, 120));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('locvlm ask | locate | describe on the tiny local model', () => {
+  it('ask prints the answer (exit 0) and --json gives the answer and the image size', async () => {
+    const text = await locvlm('ask', '--model', tinyModelDir, '--image', scene, '--max-tokens', '6', 'What is this?');
+    expect(text.code).toBe(0);
+    expect(text.out.length).toBeGreaterThan(0);
+    const json = await locvlm(
+      'ask',
+      '--model',
+      tinyModelDir,
+      '--image',
+      scene,
+      '--max-tokens',
+      '6',
+      '--json',
+      'What is this?',
+    );
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.out);
+    expect(parsed).toMatchObject({ question: 'What is this?', imageSize: { width: 160, height: 120 } });
+    // Greedy decoding: streaming and non-streaming give the same answer.
+    expect(parsed.answer).toBe(text.out.split('\n')[0]);
+  });
+
+  it("locate asks the paper's LocPred question", async () => {
+    const result = await locvlm(
+      'locate',
+      '--model',
+      tinyModelDir,
+      '--image',
+      scene,
+      '--max-tokens',
+      '6',
+      '--json',
+      'red circle',
+    );
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toMatchObject({
+      object: 'red circle',
+      question: 'Where is the object described red circle located in image in terms of (x1,y1,x2,y2) bbox?',
+      codec: { kind: 'ivb', bins: 224 },
+    });
+  });
+
+  it("describe writes the box in the model's frame (pad to square, resize to 56) with the codec", async () => {
+    const model = await loadOnnxModel(tinyModelDir);
+    const codec = createCodec({ kind: 'ivb', bins: 224 });
+    const result = await describeRegion(model, {
+      image: new Uint8Array(await readFile(scene)),
+      box: [10, 20, 100, 120],
+      codec,
+      maxNewTokens: 4,
+    });
+    await model.close();
+    // 160x120 padded to 160x160 (20 px above), then scaled by 56/160: (3.5, 14, 35, 49) in a 56x56 frame.
+    const expected = codec.encode({ box: [3.5, 14, 35, 49] }, { width: 56, height: 56 });
+    expect(result.locationText).toBe(expected);
+    expect(result.question).toBe(`Describe the object located at ${expected}?`);
+    const cli = await locvlm(
+      'describe',
+      '--model',
+      tinyModelDir,
+      '--image',
+      scene,
+      '--box',
+      '10,20,100,120',
+      '--max-tokens',
+      '4',
+      '--json',
+    );
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.out)).toMatchObject({ locationText: expected, box: [10, 20, 100, 120] });
+  });
+
+  it("takes the codec from the model's config.json (locvlm.codec) unless --codec says otherwise", async () => {
+    const copy = join(dir, 'model-with-codec');
+    await cp(tinyModelDir, copy, { recursive: true });
+    const config = JSON.parse(await readFile(join(copy, 'config.json'), 'utf8'));
+    await writeFile(join(copy, 'config.json'), JSON.stringify({ ...config, locvlm: { codec: 'ivb:bins=32' } }));
+    const fromConfig = await locvlm('locate', '--model', copy, '--image', scene, '--max-tokens', '2', '--json', 'cat');
+    expect(JSON.parse(fromConfig.out).codec).toMatchObject({ kind: 'ivb', bins: 32 });
+    const fromFlag = await locvlm(
+      'locate',
+      '--model',
+      copy,
+      '--image',
+      scene,
+      '--max-tokens',
+      '2',
+      '--json',
+      '--codec',
+      'shikra',
+      'cat',
+    );
+    expect(JSON.parse(fromFlag.out).codec).toMatchObject({ kind: 'shikra' });
+    await writeFile(join(copy, 'config.json'), JSON.stringify({ ...config, locvlm: { codec: 'ivb:bins=zero' } }));
+    const bad = await locvlm('locate', '--model', copy, '--image', scene, '--json', 'cat');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/config\.json locvlm\.codec/);
+  });
+
+  it('bad input exits with code 2 and a message naming it', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['describe', '--model', tinyModelDir, '--image', scene, '--box', '1,2,3'],
+        /--box "1,2,3": expected x1,y1,x2,y2/,
+      ],
+      [['describe', '--model', tinyModelDir, '--image', scene, '--box', '10,10,500,50'], /inside the 160x120 image/],
+      [['ask', '--model', tinyModelDir, '--image', join(dir, 'missing.png'), 'q'], /--image .*missing\.png/],
+      [['ask', '--model', join(dir, 'no-model'), '--image', scene, 'q'], /no-model/],
+      [['ask', '--endpoint', 'http://127.0.0.1:9', '--image', scene, 'q'], /--endpoint needs --model-name/],
+      [['locate', '--model', tinyModelDir, '--image', scene, '--codec', 'nope', 'cat'], /unknown codec kind/],
+      [['ask', '--model', tinyModelDir, '--image', scene, '--max-tokens', '0', 'q'], /--max-tokens "0"/],
+    ];
+    for (const [argv, message] of cases) {
+      const result = await locvlm(...argv);
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.err).toMatch(message);
+    }
+  });
+
+  it('every command has --help', async () => {
+    for (const command of ['ask', 'locate', 'describe', 'serve', 'studio']) {
+      const result = await locvlm(command, '--help');
+      expect(result.code).toBe(0);
+      expect(result.out).toMatch(/--model <dir>/);
+    }
+  });
+});
+
+describe('locvlm locate against an OpenAI-compatible endpoint', () => {
+  let server: ChatCompletionServer;
+  let url: string;
+  beforeAll(async () => {
+    // A model that always answers with a known location, to check parsing, mapping and drawing end to end.
+    server = createChatCompletionServer(new GatedModel('It is located at (40, 60, 180, 200)', true), { port: 0 });
+    url = await server.listen();
+  });
+  afterAll(() => server.close(0));
+
+  it('parses the answer into image pixels and draws it with --draw', async () => {
+    const out = join(dir, 'drawn.png');
+    const result = await locvlm(
+      'locate',
+      '--endpoint',
+      url,
+      '--model-name',
+      'gated-model',
+      '--image',
+      scene,
+      '--json',
+      '--draw',
+      out,
+      'blue square',
+    );
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.out);
+    // A remote model answers in the original image's frame: IVB bins of 224 over 160x120.
+    const expected = createCodec({ kind: 'ivb', bins: 224 }).decode('(40, 60, 180, 200)', { width: 160, height: 120 });
+    expect(json.locations).toEqual([{ ...expected[0], text: '(40, 60, 180, 200)' }]);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([160, 120, 'png']);
+    // The box outline is drawn in the highlight colour where the original was white.
+    const { data, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+    const box = expected[0] && 'box' in expected[0] ? expected[0].box : [0, 0, 0, 0];
+    const x = Math.round(((box[0] ?? 0) + (box[2] ?? 0)) / 2);
+    const y = Math.round(box[1] ?? 0);
+    const i = (y * info.width + x) * info.channels;
+    expect([data[i], data[i + 1], data[i + 2]]).toEqual([255, 45, 85]);
+  });
+
+  it('text output lists each location and ask streams from the server', async () => {
+    const located = await locvlm(
+      'locate',
+      '--endpoint',
+      url,
+      '--model-name',
+      'gated-model',
+      '--image',
+      scene,
+      'blue square',
+    );
+    expect(located.code).toBe(0);
+    expect(located.out).toMatch(
+      /^It is located at \(40, 60, 180, 200\)\nbox [\d.]+,[\d.]+,[\d.]+,[\d.]+ {2}\(from "\(40, 60, 180, 200\)"\)$/,
+    );
+    const asked = await locvlm('ask', '--endpoint', url, '--model-name', 'gated-model', '--image', scene, 'Where?');
+    expect(asked.code).toBe(0);
+    expect(asked.out.split('\n')[0]).toBe('It is located at (40, 60, 180, 200)');
+  });
+
+  it('--codec shikra --frame pad-square reads a LLaVA-1.5-style answer back to original pixels', async () => {
+    const shikra = createChatCompletionServer(new GatedModel('[0.100,0.200,0.300,0.400]', true), { port: 0 });
+    const shikraUrl = await shikra.listen();
+    const argv = ['--endpoint', shikraUrl, '--model-name', 'gated-model', '--image', scene, '--json'];
+    const result = await locvlm('locate', ...argv, '--codec', 'shikra', '--frame', 'pad-square', 'cat');
+    await shikra.close(0);
+    expect(result.code).toBe(0);
+    // 160x120 padded to 160x160 (20 px on top): (16, 32, 48, 64) in the square is (16, 12, 48, 44) in the image.
+    const [location] = JSON.parse(result.out).locations;
+    expect(location.box.map((v: number) => Math.round(v * 1000) / 1000)).toEqual([16, 12, 48, 44]);
+    const bad = await locvlm('locate', ...argv, '--frame', 'fisheye', 'cat');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--frame "fisheye": unknown frame/);
+  });
+});

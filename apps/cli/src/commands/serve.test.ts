@@ -1,0 +1,92 @@
+// `locvlm serve` and `locvlm studio` as real processes: they print where they listen, answer, and exit 0 on SIGTERM.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createOpenAIModel } from '@locvlm/runtime';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tinyModelDir } from '../test-helpers.js';
+
+const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+const children: ChildProcess[] = [];
+
+/** Start `locvlm <args>` under tsx; resolves with the URL it prints. */
+function start(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d) => {
+    err += String(d);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 30 s; stderr: ${err}`)), 30_000);
+    child.stdout?.on('data', (d) => {
+      out += String(d);
+      const url = out.match(/http:\/\/127\.0\.0\.1:\d+/)?.[0];
+      if (url) {
+        clearTimeout(timer);
+        resolve({ child, url, stderr: () => err });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code} before listening; stderr: ${err}`)));
+  });
+}
+
+const exitCode = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.on('exit', (code) => resolve(code));
+  });
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('locvlm serve / studio processes', () => {
+  it('serve answers an OpenAI client, logs requests, and shuts down cleanly on SIGTERM', async () => {
+    const { child, url, stderr } = await start([
+      'serve',
+      '--model',
+      tinyModelDir,
+      '--port',
+      '0',
+      '--served-name',
+      'tiny',
+    ]);
+    const client = createOpenAIModel({ endpoints: [url], model: 'tiny', maxRetries: 0 });
+    const result = await client.generate({ messages: [{ role: 'user', content: 'hello' }], maxNewTokens: 4 });
+    expect(result.text.length).toBeGreaterThan(0);
+    await client.close();
+    child.kill('SIGTERM');
+    expect(await exitCode(child)).toBe(0);
+    expect(stderr()).toMatch(/POST \/v1\/chat\/completions 200/);
+    expect(stderr()).toMatch(/shutting down/);
+  }, 60_000);
+
+  it('studio serves the page and its info route', async () => {
+    const { child, url } = await start(['studio', '--model', tinyModelDir, '--port', '0', '--quiet']);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>LocVLM Studio</title>');
+    const info = await (await fetch(`${url}/studio/api/info`)).json();
+    expect(info).toMatchObject({ model: 'tiny-llava', codec: { kind: 'ivb', bins: 224 }, reports: [] });
+    child.kill('SIGTERM');
+    expect(await exitCode(child)).toBe(0);
+  }, 60_000);
+
+  it('refuses a bad flag with exit code 2 before loading anything', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', bin, 'serve', '--model', tinyModelDir, '--port', 'http'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    children.push(child);
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += String(d);
+    });
+    expect(await exitCode(child)).toBe(2);
+    expect(err).toMatch(/--port "http"/);
+  }, 60_000);
+});

@@ -1,0 +1,105 @@
+// RefCOCO / RefCOCO+ / RefCOCOg referring expressions, in the layout of the `refer` toolkit (lichengunc/refer):
+// `instances.json` (COCO instances format, the boxes) plus the refs list. refer ships refs as a Python pickle
+// (`refs(unc).p`); JavaScript cannot read pickles, so we accept the same list as JSON, converted once with:
+//   python3 -c "import pickle,json,sys; json.dump(pickle.load(open(sys.argv[1],'rb')), open(sys.argv[2],'w'))" \
+//     'refs(unc).p' refs.json
+// Each ref: { ref_id, ann_id, image_id, category_id, split, sentences: [{ sent, ... }], ... } (extra keys ignored).
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { type CocoDataset, jsonPath, readCocoInstances } from './coco.js';
+import { PseudoDataError } from './errors.js';
+
+const id = z.number().int().nonnegative();
+
+export const refSchema = z.object({
+  ref_id: id,
+  ann_id: id,
+  image_id: id,
+  category_id: id,
+  split: z.string(),
+  sentences: z.array(z.object({ sent: z.string(), sent_id: id.optional() })).min(1),
+});
+
+export interface ReferringExpression {
+  refId: number;
+  annotationId: number;
+  imageId: number;
+  categoryId: number;
+  /** 'train', 'val', 'testA', 'testB', 'test' ... as the refs file names it. */
+  split: string;
+  sentences: string[];
+}
+
+export interface RefcocoDataset {
+  instances: CocoDataset;
+  refs: ReferringExpression[];
+}
+
+/**
+ * Read a refer-style referring-expression dataset: the refs JSON (see the file header for converting refer's
+ * pickle) and its instances.json. Every ref must point at an annotation of the instances file with the same image
+ * and category; errors name the file and JSON path (`refs[12].ann_id`).
+ */
+export async function readRefcoco(refsFile: string, instancesFile: string): Promise<RefcocoDataset> {
+  const instances = await readCocoInstances(instancesFile);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(refsFile, 'utf8'));
+  } catch (error) {
+    throw new PseudoDataError('BAD_INPUT', `${refsFile}: cannot read the refs JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!Array.isArray(raw)) throw new PseudoDataError('BAD_INPUT', `${refsFile}: expected a JSON array of refs`);
+  const annotations = new Map(instances.annotations.map((a) => [a.id, a]));
+  const refs = raw.map((value, i): ReferringExpression => {
+    const result = refSchema.safeParse(value);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new PseudoDataError(
+        'BAD_INPUT',
+        `${refsFile}: ${jsonPath(`refs[${i}]`, issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`,
+        { cause: result.error },
+      );
+    }
+    const ref = result.data;
+    const annotation = annotations.get(ref.ann_id);
+    if (annotation === undefined) {
+      throw new PseudoDataError('BAD_INPUT', `${refsFile}: refs[${i}].ann_id ${ref.ann_id} is not in ${instancesFile}`);
+    }
+    if (annotation.image_id !== ref.image_id || annotation.category_id !== ref.category_id) {
+      throw new PseudoDataError(
+        'BAD_INPUT',
+        `${refsFile}: refs[${i}] (ann_id ${ref.ann_id}) says image ${ref.image_id} / category ${ref.category_id}, ` +
+          `${instancesFile} says image ${annotation.image_id} / category ${annotation.category_id}`,
+      );
+    }
+    return {
+      refId: ref.ref_id,
+      annotationId: ref.ann_id,
+      imageId: ref.image_id,
+      categoryId: ref.category_id,
+      split: ref.split,
+      sentences: ref.sentences.map((s) => s.sent),
+    };
+  });
+  return { instances, refs };
+}
+
+/**
+ * Per-annotation descriptions from referring expressions (the first sentence of the first ref of each annotation),
+ * optionally only from some splits: feed them to Localize-Instruct as `captions`.
+ */
+export function captionsFromRefs(
+  refs: readonly ReferringExpression[],
+  splits?: readonly string[],
+): Map<number, string> {
+  const keep = splits === undefined ? undefined : new Set(splits);
+  const captions = new Map<number, string>();
+  for (const ref of refs) {
+    if (keep !== undefined && !keep.has(ref.split)) continue;
+    const sentence = ref.sentences[0]?.trim();
+    if (sentence && !captions.has(ref.annotationId)) captions.set(ref.annotationId, sentence);
+  }
+  return captions;
+}
