@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './commands/codec.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommands } from './commands/demo.js';
+import { registerEvalCommands } from './commands/eval.js';
 import { registerInferenceCommands } from './commands/inference.js';
 import { registerServeCommands } from './commands/serve.js';
 import { CliError, type CliIo, processIo } from './io.js';
@@ -17,6 +18,7 @@ const COMMAND_GROUPS: Array<(program: Command, io: CliIo) => void> = [
   registerInferenceCommands,
   registerServeCommands,
   registerDataCommands,
+  registerEvalCommands,
 ];
 
 /** The commander program with every command group registered. */

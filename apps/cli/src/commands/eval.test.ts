@@ -1,0 +1,288 @@
+// locvlm eval against a local OpenAI-compatible server (node:http): run, resume without asking again, report,
+// re-score. The server answers every spatial question "left" and presence questions by a fixed object list.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../io.js';
+import { run } from '../program.js';
+
+// 1x1 PNG; the runtime sends it to the server as a data URL.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
+
+let server: Server;
+let base: string;
+const seen: { model: string; text: string; hasImage: boolean }[] = [];
+/** Delay before each answer (to interrupt a run in progress). */
+let slowMs = 0;
+
+type WireMessage = { content: string | { type: string; text?: string; image_url?: { url: string } }[] };
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', async () => {
+      if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
+      const request = JSON.parse(body) as { model: string; messages: WireMessage[] };
+      const last = request.messages.at(-1)!.content;
+      const parts = typeof last === 'string' ? [{ type: 'text', text: last }] : last;
+      const text = parts.flatMap((p) => (p.type === 'text' ? [p.text ?? ''] : [])).join(' ');
+      seen.push({
+        model: request.model,
+        text,
+        hasImage: parts.some((p) => p.image_url?.url.startsWith('data:image/png')),
+      });
+      const content = /Is there an? (dog|cat|chair|person|apple)/.test(text)
+        ? 'Yes.'
+        : /Is there/.test(text)
+          ? 'No.'
+          : 'It is on the left.';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'x',
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        }),
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => {
+  server.close();
+});
+
+async function locvlm(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const line = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
+  const io: CliIo = { out: (t) => out.push(line(t)), err: (t) => err.push(line(t)) };
+  const code = await run(argv, io);
+  return { code, out: out.join('').trimEnd(), err: err.join('').trimEnd() };
+}
+
+/** Three 640x480 images; image 1 has dog (left) | cat, chair (right) as single instances. */
+function dataset(): { dir: string; instances: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-eval-'));
+  for (const name of ['img1.png', 'img2.png', 'img3.png']) writeFileSync(join(dir, name), PNG);
+  const box = (cx: number, cy: number) => [cx - 20, cy - 20, 40, 40];
+  const names = ['person', 'dog', 'cat', 'chair', 'apple', 'bird', 'kite', 'boat'];
+  const categories = names.map((name, i) => ({ id: i + 1, name }));
+  const cat = (n: string) => names.indexOf(n) + 1;
+  let id = 1;
+  const ann = (image: number, name: string, b: number[]) => ({
+    id: id++,
+    image_id: image,
+    category_id: cat(name),
+    bbox: b,
+    iscrowd: 0,
+  });
+  const coco = {
+    images: [1, 2, 3].map((i) => ({ id: i, file_name: `img${i}.png`, width: 640, height: 480 })),
+    categories,
+    annotations: [
+      ann(1, 'dog', box(100, 240)),
+      ann(1, 'cat', box(500, 100)),
+      ann(1, 'chair', box(560, 400)),
+      ann(1, 'person', box(300, 50)),
+      ann(1, 'person', box(200, 300)),
+      ann(2, 'bird', box(100, 60)),
+      ann(2, 'kite', box(500, 80)),
+      ann(3, 'boat', box(300, 420)),
+      ann(3, 'apple', box(100, 100)),
+    ],
+  };
+  const instances = join(dir, 'instances.json');
+  writeFileSync(instances, JSON.stringify(coco));
+  return { dir, instances };
+}
+
+// Cold imports of the eval stack and ONNX sessions are slow on a loaded machine; these are integration tests.
+describe('locvlm eval', { timeout: 60_000 }, () => {
+  it('has one sub-command per @locvlm/eval task', async () => {
+    const { TASKS } = await import('@locvlm/eval');
+    const { EVAL_TASK_NAMES } = await import('./eval.js');
+    expect([...EVAL_TASK_NAMES]).toEqual(TASKS.map((t) => t.name));
+  });
+
+  it('lists the tasks', async () => {
+    const result = await locvlm('eval', 'tasks');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('coco-spatial-released');
+    expect(result.out).toContain('--data instances_val2014.json');
+  });
+
+  it('runs a task through an OpenAI-compatible server, resumes without asking again, reports and re-scores', async () => {
+    const { dir, instances } = dataset();
+    const out = join(dir, 'run-a');
+    const backend = `openai:${base}/v1#llava-test`;
+    const args = ['eval', 'coco-spatial', '--backend', backend, '--data', instances, '--images', dir, '--out', out];
+    const before = seen.length;
+    const first = await locvlm(...args);
+    expect(first.err).toContain('coco-spatial: 2 samples');
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.out)).toMatchObject({ task: 'coco-spatial', accuracy: 1, samples: 2, answered: 2 });
+    expect(seen.length - before).toBe(2);
+    expect(seen.at(-1)).toMatchObject({
+      model: 'llava-test',
+      hasImage: true,
+      text: 'Which side of cat is dog located?',
+    });
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+
+    // Same command again: everything is in the run file, nothing is asked.
+    const again = await locvlm(...args);
+    expect(again.code).toBe(0);
+    expect(seen.length - before).toBe(2);
+
+    const hal = join(dir, 'run-hal');
+    const halResult = await locvlm(
+      'eval',
+      'hal-coco',
+      '--backend',
+      `openai:${base}#llava-test`,
+      '--data',
+      instances,
+      '--images',
+      dir,
+      '--out',
+      hal,
+      '--no-progress',
+    );
+    expect(halResult.code).toBe(0);
+    // Two present and two absent objects for each of the 3 images.
+    expect(JSON.parse(halResult.out)).toMatchObject({ task: 'hal-coco', samples: 12, answered: 12, missing: 0 });
+
+    const report = await locvlm(
+      'eval',
+      'report',
+      `baseline=${out}`,
+      `mine=${hal}`,
+      '--out',
+      join(dir, 'report'),
+      '--images',
+      'link',
+    );
+    expect(report.code).toBe(0);
+    expect(report.out).toContain('Table 4: Spatial reasoning');
+    const html = readFileSync(join(dir, 'report', 'report.html'), 'utf8');
+    expect(html).toContain('href="../img1.png"');
+    expect(html).toContain('mine');
+
+    const rescored = await locvlm('eval', 'rescore', out);
+    expect(rescored.code).toBe(0);
+    expect(JSON.parse(rescored.out).accuracy).toBe(1);
+  });
+
+  it("runs in-process on an ONNX model (the runtime's tiny random-weight fixture)", async () => {
+    const { dir, instances } = dataset();
+    const fixture = fileURLToPath(new URL('../../../../packages/runtime/fixtures/tiny-llava', import.meta.url));
+    const out = join(dir, 'run-onnx');
+    const result = await locvlm(
+      'eval',
+      'hal-coco',
+      '--backend',
+      `onnx:${fixture}`,
+      '--data',
+      instances,
+      '--images',
+      dir,
+      '--out',
+      out,
+      '--limit',
+      '1',
+      '--max-new-tokens',
+      '4',
+      '--no-progress',
+    );
+    expect(result.err).toContain('hal-coco: 4 samples');
+    expect(result.code).toBe(0);
+    // Random weights answer nonsense, but every answer is cached and scored.
+    expect(JSON.parse(result.out)).toMatchObject({ task: 'hal-coco', samples: 4, answered: 4, missing: 0 });
+    const lines = readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!).config.model).toContain('tiny-llava');
+    expect(lines).toHaveLength(5);
+  });
+
+  it('Ctrl-C stops a run cleanly and the same command resumes it', async () => {
+    const { dir, instances } = dataset();
+    const out = join(dir, 'run-sigint');
+    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+    const args = ['--import', 'tsx', bin, 'eval', 'hal-coco', '--backend', `openai:${base}#slow`, '--data', instances];
+    args.push('--images', dir, '--out', out, '--no-progress');
+    slowMs = 150;
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    // Interrupt once a few answers are in the run file.
+    const file = join(out, 'predictions.jsonl');
+    while (!existsSync(file) || readFileSync(file, 'utf8').trim().split('\n').length < 4) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number];
+    slowMs = 0;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/error: interrupted after \d+ of 12 answers; run the same command again to resume/);
+    const kept = readFileSync(file, 'utf8').trim().split('\n').length - 1;
+    expect(kept).toBeGreaterThanOrEqual(3);
+    expect(kept).toBeLessThan(12);
+    const before = seen.length;
+    const resumed = await locvlm('eval', ...args.slice(4));
+    expect(resumed.code).toBe(0);
+    expect(seen.length - before).toBe(12 - kept);
+  });
+
+  it('refuses bad flags with exit code 2 and a message naming them', async () => {
+    const { instances } = dataset();
+    const missing = await locvlm('eval', 'coco-spatial', '--data', instances);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/required option '--backend <spec>' not specified/);
+    const unknown = await locvlm('eval', 'mmbench', '--backend', 'onnx:/x', '--data', instances, '--out', '/tmp/x');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/unknown command 'mmbench'/);
+    const badBackend = await locvlm(
+      'eval',
+      'coco-spatial',
+      '--backend',
+      'tgi:x',
+      '--data',
+      instances,
+      '--out',
+      '/tmp/x',
+    );
+    expect(badBackend).toMatchObject({ code: 2 });
+    expect(badBackend.err).toMatch(/unknown kind "tgi"/);
+    const badLimit = await locvlm(
+      'eval',
+      'hal-coco',
+      '--backend',
+      'onnx:/x',
+      '--data',
+      instances,
+      '--out',
+      '/tmp/x',
+      '--limit',
+      'many',
+    );
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.err).toMatch(/--limit "many"/);
+  });
+});

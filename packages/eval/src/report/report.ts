@@ -1,0 +1,120 @@
+// The JSON report: runs, the paper-style tables (published reference rows + one row per run label) and a metrics
+// table per task. Plain data, so it can be diffed, stored and rendered by anything (the HTML report renders it).
+import type { TaskScore } from '../tasks/types.js';
+import { PAPER_TABLES, type ReportRun } from './paper-tables.js';
+
+export interface ReportTableRow {
+  method: string;
+  setting?: string;
+  /** `paper` rows are published numbers; `run` rows were measured here. */
+  source: 'paper' | 'run';
+  values: (number | null)[];
+}
+
+export interface ReportTable {
+  id: string;
+  title: string;
+  caption: string;
+  columns: string[];
+  rows: ReportTableRow[];
+}
+
+export interface ReportRunSummary {
+  label: string;
+  model: string;
+  task: string;
+  kind: string;
+  config: Record<string, unknown>;
+  metrics: TaskScore['metrics'];
+  counts: TaskScore['counts'];
+}
+
+export interface EvalReport {
+  createdAt: string;
+  runs: ReportRunSummary[];
+  /** Paper tables that at least one run fills. */
+  tables: ReportTable[];
+  /** Every headline metric per task (rows = run labels), including tasks the paper has no table for. */
+  taskTables: ReportTable[];
+}
+
+function labelsInOrder(runs: readonly ReportRun[]): string[] {
+  return [...new Set(runs.map((r) => r.label))];
+}
+
+/** Assemble the report from measured runs. Runs with the same label fill the same row of a paper table. */
+export function buildReport(runs: readonly ReportRun[], now: Date = new Date()): EvalReport {
+  const tables: ReportTable[] = [];
+  for (const table of PAPER_TABLES) {
+    const matching = runs.filter((run) => table.matches(run));
+    if (matching.length === 0) continue;
+    const measured: ReportTableRow[] = labelsInOrder(matching).map((label) => {
+      const own = matching.filter((r) => r.label === label);
+      return {
+        method: label,
+        source: 'run',
+        values: table.columns.map((column) => {
+          for (const run of own) {
+            const value = column.read(run);
+            if (value !== undefined && Number.isFinite(value)) return value;
+          }
+          return null;
+        }),
+      };
+    });
+    tables.push({
+      id: table.id,
+      title: table.title,
+      caption: table.caption,
+      columns: table.columns.map((c) => c.header),
+      rows: [
+        ...table.reference.map((r) => ({
+          method: r.method,
+          source: 'paper' as const,
+          values: r.values,
+          ...(r.setting ? { setting: r.setting } : {}),
+        })),
+        ...measured,
+      ],
+    });
+  }
+
+  const taskTables: ReportTable[] = [];
+  for (const taskName of [...new Set(runs.map((r) => r.task.name))]) {
+    const own = runs.filter((r) => r.task.name === taskName);
+    const columns = [...new Set(own.flatMap((r) => Object.keys(r.score.metrics)))];
+    taskTables.push({
+      id: `task-${taskName}`,
+      title: taskName,
+      caption: `${own[0]!.task.kind}; ${describeConfig(own[0]!.task.config)}`,
+      columns: [...columns, 'answered', 'missing'],
+      rows: own.map((r) => ({
+        method: r.label,
+        source: 'run',
+        values: [...columns.map((c) => r.score.metrics[c] ?? null), r.score.counts.answered, r.score.counts.missing],
+      })),
+    });
+  }
+
+  return {
+    createdAt: now.toISOString(),
+    runs: runs.map((r) => ({
+      label: r.label,
+      model: r.model,
+      task: r.task.name,
+      kind: r.task.kind,
+      config: r.task.config,
+      metrics: r.score.metrics,
+      counts: r.score.counts,
+    })),
+    tables,
+    taskTables,
+  };
+}
+
+function describeConfig(config: Record<string, unknown>): string {
+  return Object.entries(config)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(', ');
+}

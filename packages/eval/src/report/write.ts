@@ -1,0 +1,51 @@
+// Reports from run folders: read each run's files, score them (no model needed), write report.json and a
+// self-contained report.html atomically.
+import { basename, join, resolve } from 'node:path';
+import { writeFileAtomic } from '@locvlm/runtime';
+import { loadRunFolder } from '../runs/run-eval.js';
+import { scoreTask } from '../runs/score.js';
+import { type HtmlReportOptions, renderHtmlReport } from './html.js';
+import type { ReportRun } from './paper-tables.js';
+import { buildReport, type EvalReport } from './report.js';
+
+export interface RunFolderRef {
+  dir: string;
+  /** Row label in the tables (default: the folder name). */
+  label?: string;
+}
+
+/** Load and score run folders for a report. */
+export async function loadReportRuns(folders: readonly (RunFolderRef | string)[]): Promise<ReportRun[]> {
+  const runs: ReportRun[] = [];
+  for (const folder of folders) {
+    const ref = typeof folder === 'string' ? { dir: folder } : folder;
+    const run = await loadRunFolder(ref.dir);
+    const score = scoreTask(run.task, { answers: run.answers, ...(run.judgments ? { judgments: run.judgments } : {}) });
+    runs.push({
+      label: ref.label ?? basename(resolve(ref.dir)),
+      model: run.model,
+      task: run.task,
+      score,
+      dir: ref.dir,
+    });
+  }
+  return runs;
+}
+
+export interface WriteReportOptions extends Omit<HtmlReportOptions, 'outDir'> {
+  now?: Date;
+}
+
+/** Write report.json and report.html into outDir; returns the report and the two paths. */
+export async function writeReport(
+  outDir: string,
+  runs: readonly ReportRun[],
+  options: WriteReportOptions = {},
+): Promise<{ report: EvalReport; json: string; html: string }> {
+  const report = buildReport(runs, options.now);
+  const json = join(outDir, 'report.json');
+  const html = join(outDir, 'report.html');
+  await writeFileAtomic(json, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(html, renderHtmlReport(report, runs, { ...options, outDir }));
+  return { report, json, html };
+}
