@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { EvaluationError } from '../errors.js';
 import { corpusBleu } from './bleu.js';
 import { ciderD } from './cider.js';
-import { MetricError } from './errors.js';
 
 describe('corpus BLEU (pycocoevalcap)', () => {
   it('hand-computed clipped precisions for one pair', () => {
@@ -26,7 +26,7 @@ describe('corpus BLEU (pycocoevalcap)', () => {
       { hypothesis: 'c d', references: ['x y'] },
     ]);
     expect(r.bleu[0]).toBeCloseTo(2 / 4, 9);
-    expect(() => corpusBleu([{ hypothesis: 'a', references: [] }])).toThrowError(MetricError);
+    expect(() => corpusBleu([{ hypothesis: 'a', references: [] }])).toThrowError(EvaluationError);
   });
 });
 

@@ -1,7 +1,7 @@
 // Corpus BLEU-1..4 as pycocoevalcap's BleuScorer computes it (compute_score(option='closest')): clipped n-gram
 // counts summed over the corpus, the closest reference length per segment (the shorter one on ties), one brevity
 // penalty on corpus lengths, and the same tiny/small smoothing constants.
-import { MetricError } from './errors.js';
+import { EvaluationError } from '../errors.js';
 
 /** A tokenised hypothesis (space-separated words) with its tokenised references. */
 export interface CaptionPair {
@@ -40,7 +40,10 @@ export function corpusBleu(pairs: readonly CaptionPair[]): BleuResult {
   let referenceLength = 0;
   pairs.forEach((pair, index) => {
     if (pair.references.length === 0) {
-      throw new MetricError('BAD_INPUT', `BLEU: pair ${index} (${JSON.stringify(pair.hypothesis)}) has no references`);
+      throw new EvaluationError(
+        'BAD_INPUT',
+        `BLEU: pair ${index} (${JSON.stringify(pair.hypothesis)}) has no references`,
+      );
     }
     const maxRefCounts = new Map<string, number>();
     const refLengths: number[] = [];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { EvaluationError } from '../errors.js';
 import { corpusBleu } from './bleu.js';
 import { evaluateCaptions } from './captions.js';
 import { ciderD } from './cider.js';
-import { MetricError } from './errors.js';
 import { createMeteorScorer } from './meteor/scorer.js';
 
 describe('evaluateCaptions (COCOEvalCap order: tokenise, then score)', () => {
@@ -23,7 +23,7 @@ describe('evaluateCaptions (COCOEvalCap order: tokenise, then score)', () => {
     expect(r.perItem.map((p) => p.id)).toEqual(['1', '2']);
   });
   it('rejects duplicate ids and empty references', () => {
-    expect(() => evaluateCaptions([items[0]!, items[0]!], meteor)).toThrowError(MetricError);
+    expect(() => evaluateCaptions([items[0]!, items[0]!], meteor)).toThrowError(EvaluationError);
     expect(() => evaluateCaptions([{ id: 'x', hypothesis: 'a', references: [] }], meteor)).toThrow(/no references/);
   });
 });

@@ -1,8 +1,9 @@
 // COCOEvalCap-style caption scoring in one call: PTB-tokenise hypotheses and references as pycocoevalcap does, then
 // BLEU-1..4, METEOR and CIDEr-D on the tokenised text.
+
+import { EvaluationError } from '../errors.js';
 import { corpusBleu } from './bleu.js';
 import { ciderD } from './cider.js';
-import { MetricError } from './errors.js';
 import type { MeteorScorer } from './meteor/scorer.js';
 import { ptbTokenizeToString } from './ptb-tokenize.js';
 
@@ -26,13 +27,14 @@ export interface CaptionMetrics {
 
 /** Score captions like COCOEvalCap (tokenise, then BLEU, METEOR with the given scorer, CIDEr-D). */
 export function evaluateCaptions(items: readonly CaptionItem[], meteor: MeteorScorer): CaptionMetrics {
-  if (items.length === 0) throw new MetricError('BAD_INPUT', 'caption metrics: no captions to score');
+  if (items.length === 0) throw new EvaluationError('BAD_INPUT', 'caption metrics: no captions to score');
   const seen = new Set<string>();
   const tokenised = items.map((it) => {
-    if (seen.has(it.id)) throw new MetricError('BAD_INPUT', `caption metrics: duplicate id ${JSON.stringify(it.id)}`);
+    if (seen.has(it.id))
+      throw new EvaluationError('BAD_INPUT', `caption metrics: duplicate id ${JSON.stringify(it.id)}`);
     seen.add(it.id);
     if (it.references.length === 0) {
-      throw new MetricError('BAD_INPUT', `caption metrics: item ${JSON.stringify(it.id)} has no references`);
+      throw new EvaluationError('BAD_INPUT', `caption metrics: item ${JSON.stringify(it.id)} has no references`);
     }
     return { hypothesis: ptbTokenizeToString(it.hypothesis), references: it.references.map(ptbTokenizeToString) };
   });

@@ -2,8 +2,9 @@
 // frequency counted over the reference sets of the evaluated images, clipped hypothesis weights, a Gaussian length
 // penalty (sigma 6), mean over n, mean over references, times 10. Quirk kept: the "length" in the penalty is the
 // number of bigrams, as the reference code counts it.
+
+import { EvaluationError } from '../errors.js';
 import type { CaptionPair } from './bleu.js';
-import { MetricError } from './errors.js';
 
 /** CIDEr-D over the evaluated set: the mean and one score per pair. */
 export interface CiderResult {
@@ -29,10 +30,10 @@ function counts(sentence: string, n: number): Map<string, number> {
 export function ciderD(pairs: readonly CaptionPair[], options: { sigma?: number; n?: number } = {}): CiderResult {
   const sigma = options.sigma ?? 6;
   const n = options.n ?? 4;
-  if (pairs.length === 0) throw new MetricError('BAD_INPUT', 'CIDEr-D: no pairs to score');
+  if (pairs.length === 0) throw new EvaluationError('BAD_INPUT', 'CIDEr-D: no pairs to score');
   const refCounts = pairs.map((p, i) => {
     if (p.references.length === 0) {
-      throw new MetricError('BAD_INPUT', `CIDEr-D: pair ${i} (${JSON.stringify(p.hypothesis)}) has no references`);
+      throw new EvaluationError('BAD_INPUT', `CIDEr-D: pair ${i} (${JSON.stringify(p.hypothesis)}) has no references`);
     }
     return p.references.map((r) => counts(r, n));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricError } from './errors.js';
+import { EvaluationError } from '../errors.js';
 import { boxIou, groundingMetrics } from './grounding.js';
 import { containsWord, keywordAccuracy, parseYesNo, yesNoAccuracy } from './keyword.js';
 
@@ -23,7 +23,7 @@ describe('grounding', () => {
     expect(m.accuracyAtLeastThreshold).toBeCloseTo(2 / 3, 12);
     expect(m.meanIou).toBeCloseTo(0.5, 12);
     expect(m.unparsable).toBe(1);
-    expect(() => groundingMetrics([null], [])).toThrowError(MetricError);
+    expect(() => groundingMetrics([null], [])).toThrowError(EvaluationError);
   });
 });
 

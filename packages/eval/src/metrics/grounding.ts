@@ -1,6 +1,6 @@
 // Grounding metrics (Shikra-style REC): IoU of a predicted box with the target box in the same frame; an answer that
 // could not be parsed into a box is a miss (IoU 0).
-import { MetricError } from './errors.js';
+import { EvaluationError } from '../errors.js';
 
 /** A box [x1, y1, x2, y2] in pixels of one frame. */
 export type Box = readonly [number, number, number, number];
@@ -38,9 +38,12 @@ export function groundingMetrics(
   threshold = 0.5,
 ): GroundingMetrics {
   if (predictions.length !== targets.length) {
-    throw new MetricError('BAD_INPUT', `grounding: ${predictions.length} predictions but ${targets.length} targets`);
+    throw new EvaluationError(
+      'BAD_INPUT',
+      `grounding: ${predictions.length} predictions but ${targets.length} targets`,
+    );
   }
-  if (predictions.length === 0) throw new MetricError('BAD_INPUT', 'grounding: no predictions to score');
+  if (predictions.length === 0) throw new EvaluationError('BAD_INPUT', 'grounding: no predictions to score');
   let above = 0;
   let atLeast = 0;
   let unparsable = 0;

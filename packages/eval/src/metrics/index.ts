@@ -2,7 +2,6 @@
 export { type BleuResult, type CaptionPair, corpusBleu } from './bleu.js';
 export { type CaptionItem, type CaptionMetrics, evaluateCaptions } from './captions.js';
 export { type CiderResult, ciderD } from './cider.js';
-export { MetricError, type MetricErrorCode } from './errors.js';
 export { type Box, boxIou, type GroundingMetrics, groundingMetrics } from './grounding.js';
 export { containsWord, keywordAccuracy, parseYesNo, yesNoAccuracy } from './keyword.js';
 export type { MeteorAlignment, MeteorMatch, MeteorModule } from './meteor/aligner.js';

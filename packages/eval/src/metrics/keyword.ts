@@ -1,6 +1,6 @@
 // Keyword scoring (COCO-Spatial: the target side word must appear in the answer) and yes/no helpers for the
 // hallucination sets.
-import { MetricError } from './errors.js';
+import { EvaluationError } from '../errors.js';
 import type { YesNo } from './pope.js';
 
 function escapeRegExp(s: string): string {
@@ -9,7 +9,7 @@ function escapeRegExp(s: string): string {
 
 /** True when `word` occurs in `answer` as a whole word, ignoring case ("left" matches "Left." but not "leftover"). */
 export function containsWord(answer: string, word: string): boolean {
-  if (word.trim() === '') throw new MetricError('BAD_INPUT', 'keyword match: empty target word');
+  if (word.trim() === '') throw new EvaluationError('BAD_INPUT', 'keyword match: empty target word');
   return new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(word)}(?![\\p{L}\\p{N}])`, 'iu').test(answer);
 }
 
@@ -18,7 +18,7 @@ export function keywordAccuracy(items: readonly { answer: string; target: string
   accuracy: number;
   correct: boolean[];
 } {
-  if (items.length === 0) throw new MetricError('BAD_INPUT', 'keyword accuracy: no answers to score');
+  if (items.length === 0) throw new EvaluationError('BAD_INPUT', 'keyword accuracy: no answers to score');
   const correct = items.map((it) => containsWord(it.answer, it.target));
   return { accuracy: correct.filter(Boolean).length / items.length, correct };
 }
@@ -34,7 +34,7 @@ export function yesNoAccuracy(items: readonly { answer: string; label: YesNo }[]
   accuracy: number;
   unparsable: number;
 } {
-  if (items.length === 0) throw new MetricError('BAD_INPUT', 'yes/no accuracy: no answers to score');
+  if (items.length === 0) throw new EvaluationError('BAD_INPUT', 'yes/no accuracy: no answers to score');
   let correct = 0;
   let unparsable = 0;
   for (const it of items) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricError } from './errors.js';
+import { EvaluationError } from '../errors.js';
 import { parsePopeAnswer, popeMetrics } from './pope.js';
 
 describe("POPE answer parsing (LLaVA's eval_pope.py)", () => {
@@ -40,7 +40,7 @@ describe('POPE metrics', () => {
     expect(Number.isNaN(m.precision)).toBe(true);
   });
   it('rejects mismatched lengths and empty input', () => {
-    expect(() => popeMetrics(['yes'], [])).toThrowError(MetricError);
-    expect(() => popeMetrics([], [])).toThrowError(MetricError);
+    expect(() => popeMetrics(['yes'], [])).toThrowError(EvaluationError);
+    expect(() => popeMetrics([], [])).toThrowError(EvaluationError);
   });
 });

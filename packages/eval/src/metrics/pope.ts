@@ -1,5 +1,5 @@
 // POPE answer parsing and metrics exactly as LLaVA's llava/eval/eval_pope.py does them.
-import { MetricError } from './errors.js';
+import { EvaluationError } from '../errors.js';
 
 /** A yes/no label or parsed answer. */
 export type YesNo = 'yes' | 'no';
@@ -37,9 +37,9 @@ export interface PopeMetrics {
 /** Score raw model answers against POPE labels ("no" is negative; any other label counts as yes, as in LLaVA). */
 export function popeMetrics(answers: readonly string[], labels: readonly string[]): PopeMetrics {
   if (answers.length !== labels.length) {
-    throw new MetricError('BAD_INPUT', `POPE: ${answers.length} answers but ${labels.length} labels`);
+    throw new EvaluationError('BAD_INPUT', `POPE: ${answers.length} answers but ${labels.length} labels`);
   }
-  if (answers.length === 0) throw new MetricError('BAD_INPUT', 'POPE: no answers to score');
+  if (answers.length === 0) throw new EvaluationError('BAD_INPUT', 'POPE: no answers to score');
   let tp = 0;
   let fp = 0;
   let tn = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricError } from './errors.js';
+import { EvaluationError } from '../errors.js';
 import { parseJudgeReply, VIDEO_QA_JUDGE_SYSTEM, videoQaJudgeMessages, videoQaJudgeMetrics } from './video-judge.js';
 
 describe('Video-ChatGPT judge protocol', () => {
@@ -27,9 +27,9 @@ describe('Video-ChatGPT judge protocol', () => {
   });
 
   it('rejects replies without a usable dict', () => {
-    expect(() => parseJudgeReply('yes, 4')).toThrowError(MetricError);
-    expect(() => parseJudgeReply("{'pred': 'yes'}")).toThrowError(MetricError);
-    expect(() => parseJudgeReply("{'pred': 'yes', 'score': 'four'}")).toThrowError(MetricError);
+    expect(() => parseJudgeReply('yes, 4')).toThrowError(EvaluationError);
+    expect(() => parseJudgeReply("{'pred': 'yes'}")).toThrowError(EvaluationError);
+    expect(() => parseJudgeReply("{'pred': 'yes', 'score': 'four'}")).toThrowError(EvaluationError);
   });
 
   it('accuracy = yes / (yes + no); mean score over every verdict', () => {

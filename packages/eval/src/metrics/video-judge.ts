@@ -1,6 +1,6 @@
 // Video-ChatGPT's quantitative QA judge (quantitative_evaluation/evaluate_activitynet_qa.py): the exact messages it
 // sends to the judge model, parsing of the judge's Python-dict reply, and its accuracy / average score.
-import { MetricError } from './errors.js';
+import { EvaluationError } from '../errors.js';
 
 /** The judge's system message, verbatim (including the missing spaces around "------"). */
 export const VIDEO_QA_JUDGE_SYSTEM =
@@ -52,7 +52,7 @@ export function parseJudgeReply(reply: string): JudgeVerdict {
   const start = reply.indexOf('{');
   const end = reply.lastIndexOf('}');
   if (start === -1 || end < start) {
-    throw new MetricError('BAD_INPUT', `video QA judge reply has no {...} dict: ${JSON.stringify(reply)}`);
+    throw new EvaluationError('BAD_INPUT', `video QA judge reply has no {...} dict: ${JSON.stringify(reply)}`);
   }
   const body = reply.slice(start, end + 1);
   const field = (key: string) =>
@@ -60,7 +60,7 @@ export function parseJudgeReply(reply: string): JudgeVerdict {
   const pred = field('pred');
   const score = field('score');
   if (!pred || pred[3] !== undefined || !score) {
-    throw new MetricError(
+    throw new EvaluationError(
       'BAD_INPUT',
       `video QA judge reply lacks a string 'pred' and a 'score': ${JSON.stringify(reply)}`,
     );
@@ -74,7 +74,7 @@ export function parseJudgeReply(reply: string): JudgeVerdict {
         ? Number(rawScore)
         : Number.NaN;
   if (!Number.isFinite(numeric)) {
-    throw new MetricError(
+    throw new EvaluationError(
       'BAD_INPUT',
       `video QA judge reply has a non-integer score ${JSON.stringify(rawScore)}: ${JSON.stringify(reply)}`,
     );
@@ -90,7 +90,7 @@ export function videoQaJudgeMetrics(verdicts: readonly JudgeVerdict[]): {
   no: number;
   count: number;
 } {
-  if (verdicts.length === 0) throw new MetricError('BAD_INPUT', 'video QA judge: no verdicts to summarise');
+  if (verdicts.length === 0) throw new EvaluationError('BAD_INPUT', 'video QA judge: no verdicts to summarise');
   let yes = 0;
   let no = 0;
   let scoreSum = 0;

@@ -1,7 +1,8 @@
 // VQAv2 accuracy with the official answer normalisation (GT-Vision-Lab/VQA vqaEval.py), and GQA exact match after
 // LLaVA's post-processing. The normalisation tables are data (data/vqa-normalization.json).
+
+import { EvaluationError } from '../errors.js';
 import tables from './data/vqa-normalization.json';
-import { MetricError } from './errors.js';
 
 const contractions = new Map(Object.entries(tables.contractions));
 const numberWords = new Map(Object.entries(tables.numberWords));
@@ -44,7 +45,7 @@ export function normalizeVqaAnswer(answer: string): string {
  */
 export function vqaAccuracy(answer: string, humanAnswers: readonly string[]): number {
   if (humanAnswers.length === 0)
-    throw new MetricError('BAD_INPUT', `VQA: answer ${JSON.stringify(answer)} has no human answers`);
+    throw new EvaluationError('BAD_INPUT', `VQA: answer ${JSON.stringify(answer)} has no human answers`);
   const res = normalizeVqaAnswer(answer);
   const gts = new Set(humanAnswers).size > 1 ? humanAnswers.map(vqaProcessPunctuation) : [...humanAnswers];
   let sum = 0;
@@ -61,7 +62,7 @@ export function vqaAccuracyMean(items: readonly { answer: string; humanAnswers: 
   accuracy: number;
   perQuestion: number[];
 } {
-  if (items.length === 0) throw new MetricError('BAD_INPUT', 'VQA: no questions to score');
+  if (items.length === 0) throw new EvaluationError('BAD_INPUT', 'VQA: no questions to score');
   const perQuestion = items.map((it) => vqaAccuracy(it.answer, it.humanAnswers));
   return { accuracy: perQuestion.reduce((a, b) => a + b, 0) / perQuestion.length, perQuestion };
 }

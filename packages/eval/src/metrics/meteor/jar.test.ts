@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MetricError } from '../errors.js';
+import { EvaluationError } from '../../errors.js';
 import {
   MeteorJarBackend,
   type MeteorJarProcess,
@@ -70,7 +70,7 @@ describe('meteor-1.5.jar -stdio protocol', () => {
     expect(meteorScoreLine('a  dog ||| runs', ['a dog', 'the dog'])).toBe('SCORE ||| a dog ||| the dog ||| a dog runs');
     expect(meteorEvalLine(['1.0 2.0', '3.0 4.0'])).toBe('EVAL ||| 1.0 2.0 ||| 3.0 4.0');
     expect(parseMeteorScoreLine('0.3123\n')).toBeCloseTo(0.3123, 10);
-    expect(() => parseMeteorScoreLine('Error: specify Meteor stats')).toThrowError(MetricError);
+    expect(() => parseMeteorScoreLine('Error: specify Meteor stats')).toThrowError(EvaluationError);
   });
 
   it('drives SCORE per segment, then EVAL for segment scores and the pooled corpus score', async () => {
@@ -101,7 +101,7 @@ describe('meteor-1.5.jar -stdio protocol', () => {
     jar.close();
   });
 
-  it('turns an error answer and a dead process into MetricError BACKEND', async () => {
+  it('turns an error answer and a dead process into EvaluationError BACKEND', async () => {
     const fake = fakeJar({
       answer: (line) =>
         line.startsWith('SCORE') ? ['Error: specify hypothesis and at least one reference'] : undefined,

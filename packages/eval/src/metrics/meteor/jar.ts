@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { MetricError } from '../errors.js';
+import { EvaluationError } from '../../errors.js';
 import type { MeteorPair } from './scorer.js';
 import { type MeteorStats, parseMeteorStats } from './stats.js';
 
@@ -60,7 +60,7 @@ export function meteorEvalLine(statsLines: readonly string[]): string {
 export function parseMeteorScoreLine(line: string, source = 'meteor-1.5.jar'): number {
   const value = Number(line.trim());
   if (line.trim() === '' || !Number.isFinite(value)) {
-    throw new MetricError('BACKEND', `${source}: expected a score, got ${JSON.stringify(line)}`);
+    throw new EvaluationError('BACKEND', `${source}: expected a score, got ${JSON.stringify(line)}`);
   }
   return value;
 }
@@ -84,11 +84,11 @@ export class MeteorJarBackend {
       this.stderrTail = (this.stderrTail + chunk).slice(-2000);
     });
     proc.on('error', (err) =>
-      this.fail(new MetricError('BACKEND', `meteor-1.5.jar could not run: ${err.message}`, { cause: err })),
+      this.fail(new EvaluationError('BACKEND', `meteor-1.5.jar could not run: ${err.message}`, { cause: err })),
     );
     proc.on('exit', (code, signal) =>
       this.fail(
-        new MetricError(
+        new EvaluationError(
           'BACKEND',
           `meteor-1.5.jar exited (code ${code}, signal ${signal})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`,
         ),
@@ -99,7 +99,7 @@ export class MeteorJarBackend {
   /** Start the jar. Throws when the jar file is missing (unless a custom spawnProcess is given). */
   static start(options: MeteorJarOptions): MeteorJarBackend {
     if (!options.spawnProcess && !existsSync(options.jarPath)) {
-      throw new MetricError('RESOURCE', `meteor-1.5.jar not found at ${options.jarPath}`);
+      throw new EvaluationError('RESOURCE', `meteor-1.5.jar not found at ${options.jarPath}`);
     }
     const args = [
       '-jar',
@@ -159,7 +159,7 @@ export class MeteorJarBackend {
     for (let i = 0; i < answers; i++) {
       const answer = await this.nextLine();
       if (answer.startsWith('Error:')) {
-        throw new MetricError(
+        throw new EvaluationError(
           'BACKEND',
           `meteor-1.5.jar answered ${JSON.stringify(answer)} to ${JSON.stringify(line.slice(0, 200))}`,
         );

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MetricError } from '../errors.js';
+import { EvaluationError } from '../../errors.js';
 import { ParaphraseTable } from './paraphrase.js';
 import { createMeteorScorer } from './scorer.js';
 
@@ -24,7 +24,7 @@ describe('Meteor paraphrase table', () => {
   });
 
   it('rejects a table whose line count is not a multiple of three', () => {
-    expect(() => ParaphraseTable.parse('0.5\nsat down\n')).toThrowError(MetricError);
+    expect(() => ParaphraseTable.parse('0.5\nsat down\n')).toThrowError(EvaluationError);
     expect(() => ParaphraseTable.load('/nonexistent/paraphrase-en.gz')).toThrow(/could not be read/);
   });
 

@@ -3,7 +3,7 @@
 // like Meteor's ParaphraseTransducer, so every phrase starting at a position is found in one walk.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { MetricError } from '../errors.js';
+import { EvaluationError } from '../../errors.js';
 
 class TrieNode {
   next: Map<number, TrieNode> | null = null;
@@ -22,14 +22,14 @@ export class ParaphraseTable {
     try {
       buffer = readFileSync(file);
     } catch (cause) {
-      throw new MetricError('RESOURCE', `Meteor paraphrase table ${file} could not be read`, { cause });
+      throw new EvaluationError('RESOURCE', `Meteor paraphrase table ${file} could not be read`, { cause });
     }
     const gzipped = buffer.length > 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
     let text: string;
     try {
       text = (gzipped ? gunzipSync(buffer) : buffer).toString('utf8');
     } catch (cause) {
-      throw new MetricError('RESOURCE', `Meteor paraphrase table ${file} is not valid gzip`, { cause });
+      throw new EvaluationError('RESOURCE', `Meteor paraphrase table ${file} is not valid gzip`, { cause });
     }
     return ParaphraseTable.parse(text, file);
   }
@@ -40,7 +40,7 @@ export class ParaphraseTable {
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
     if (lines.length % 3 !== 0) {
-      throw new MetricError(
+      throw new EvaluationError(
         'BAD_INPUT',
         `${source}: ${lines.length} lines is not a multiple of 3 (probability, reference, paraphrase)`,
       );

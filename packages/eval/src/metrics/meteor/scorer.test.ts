@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MetricError } from '../errors.js';
+import { EvaluationError } from '../../errors.js';
 import { createMeteorScorer, javaStringHash } from './scorer.js';
 import { aggregateMeteorStats, computeMeteorScore, formatMeteorStats, parseMeteorStats } from './stats.js';
 import { WordNetSynonyms } from './wordnet.js';
@@ -92,7 +92,7 @@ describe('METEOR 1.5 segment scores (hand-computed)', () => {
 
   it('rejects a hypothesis without references and unknown modules', () => {
     const m = createMeteorScorer({ synonyms, functionWords: [] });
-    expect(() => m.segment('a', [])).toThrowError(MetricError);
+    expect(() => m.segment('a', [])).toThrowError(EvaluationError);
     expect(() => createMeteorScorer({ synonyms, modules: ['paraphrase'] })).toThrow(/paraphraseFile/);
   });
 });
@@ -144,7 +144,7 @@ describe('METEOR corpus score from pooled statistics', () => {
     const params = { ...m.parameters, moduleWeights: [1, 0.6, 0.8, 0.6] };
     expect(computeMeteorScore(back, params).score).toBeCloseTo(2.45 / 2.75, 12);
     expect(aggregateMeteorStats([back]).chunks).toBe(0);
-    expect(() => parseMeteorStats('1 2 3')).toThrowError(MetricError);
+    expect(() => parseMeteorStats('1 2 3')).toThrowError(EvaluationError);
   });
 });
 
@@ -166,6 +166,6 @@ describe('Meteor word identity', () => {
   it('a smaller beam is accepted and still finds the one-chunk alignment of a simple pair', () => {
     const m = createMeteorScorer({ modules: ['exact'], functionWords: [], beamSize: 1 });
     expect(m.segment('a b a b', ['a b a b x']).stats.chunks).toBe(1);
-    expect(() => createMeteorScorer({ modules: ['exact'], beamSize: 0 })).toThrowError(MetricError);
+    expect(() => createMeteorScorer({ modules: ['exact'], beamSize: 0 })).toThrowError(EvaluationError);
   });
 });

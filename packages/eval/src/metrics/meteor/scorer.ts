@@ -2,8 +2,8 @@
 // segment against its best reference, and score a corpus from pooled statistics.
 import { readFileSync } from 'node:fs';
 import snowball from 'snowball-stemmers';
+import { EvaluationError } from '../../errors.js';
 import standInFunctionWords from '../data/meteor-function-words-stand-in.json';
-import { MetricError } from '../errors.js';
 import {
   type AlignerConfig,
   type MeteorAlignment,
@@ -109,11 +109,11 @@ export class MeteorScorer {
       options.modules ?? (this.paraphrases ? ['exact', 'stem', 'synonym', 'paraphrase'] : ['exact', 'stem', 'synonym']);
     for (const m of this.modules) {
       if (!['exact', 'stem', 'synonym', 'paraphrase'].includes(m)) {
-        throw new MetricError('BAD_INPUT', `METEOR option modules: unknown module ${JSON.stringify(m)}`);
+        throw new EvaluationError('BAD_INPUT', `METEOR option modules: unknown module ${JSON.stringify(m)}`);
       }
     }
     if (this.modules.includes('paraphrase') && !this.paraphrases) {
-      throw new MetricError(
+      throw new EvaluationError(
         'BAD_INPUT',
         'METEOR option modules includes "paraphrase" but no paraphraseFile / paraphrases was given (Meteor 1.5 ships it as data/paraphrase-en.gz)',
       );
@@ -126,7 +126,10 @@ export class MeteorScorer {
     };
     this.beamSize = options.beamSize ?? 40;
     if (!Number.isInteger(this.beamSize) || this.beamSize < 1) {
-      throw new MetricError('BAD_INPUT', `METEOR option beamSize must be a positive integer, got ${options.beamSize}`);
+      throw new EvaluationError(
+        'BAD_INPUT',
+        `METEOR option beamSize must be a positive integer, got ${options.beamSize}`,
+      );
     }
     this.normalization = options.normalization ?? 'norm';
     this.synonyms = this.modules.includes('synonym')
@@ -160,7 +163,7 @@ export class MeteorScorer {
   /** Score one hypothesis against its references; the first best-scoring reference is kept, as Meteor does. */
   segment(hypothesis: string, references: readonly string[]): MeteorSegmentResult {
     if (references.length === 0) {
-      throw new MetricError('BAD_INPUT', `METEOR: hypothesis ${JSON.stringify(hypothesis)} has no references`);
+      throw new EvaluationError('BAD_INPUT', `METEOR: hypothesis ${JSON.stringify(hypothesis)} has no references`);
     }
     const testWords = this.tokenize(hypothesis);
     const test = testWords.map((w) => this.info(w));
@@ -257,6 +260,6 @@ function readWordList(file: string): Set<string> {
         .filter((l) => l.length > 0),
     );
   } catch (cause) {
-    throw new MetricError('RESOURCE', `Meteor function-word file ${file} could not be read`, { cause });
+    throw new EvaluationError('RESOURCE', `Meteor function-word file ${file} could not be read`, { cause });
   }
 }

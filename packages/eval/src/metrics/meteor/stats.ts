@@ -1,5 +1,5 @@
 // Meteor's sufficient statistics and score (edu.cmu.meteor.scorer.MeteorStats / MeteorScorer.computeMetrics).
-import { MetricError } from '../errors.js';
+import { EvaluationError } from '../../errors.js';
 
 /** Meteor's parameters: alpha (precision/recall balance), beta (penalty shape), gamma (penalty weight), delta (content vs function words). */
 export interface MeteorParameters {
@@ -151,7 +151,7 @@ export function parseMeteorStats(line: string, source = 'Meteor stats'): MeteorS
   const parts = line.trim().split(/\s+/);
   const values = parts.map(Number);
   if (parts.length < 4 + 4 * MAX_MODULES + 3 || values.some((v) => !Number.isFinite(v))) {
-    throw new MetricError('BACKEND', `${source}: expected 23 numbers, got ${JSON.stringify(line)}`);
+    throw new EvaluationError('BACKEND', `${source}: expected 23 numbers, got ${JSON.stringify(line)}`);
   }
   const stats = emptyMeteorStats();
   stats.testLength = values[0]!;

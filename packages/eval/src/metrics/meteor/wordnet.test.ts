@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MetricError } from '../errors.js';
+import { EvaluationError } from '../../errors.js';
 import { sharesSynset, WordNetSynonyms } from './wordnet.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/wordnet', import.meta.url));
@@ -43,7 +43,7 @@ describe('WordNetSynonyms (fixture database)', () => {
   });
 
   it('reports a missing database with the path and the fix', () => {
-    expect(() => WordNetSynonyms.load('/nonexistent/wordnet')).toThrowError(MetricError);
+    expect(() => WordNetSynonyms.load('/nonexistent/wordnet')).toThrowError(EvaluationError);
     expect(() => WordNetSynonyms.load('/nonexistent/wordnet')).toThrow(/wordnet-base/);
   });
 });

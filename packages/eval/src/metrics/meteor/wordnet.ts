@@ -3,7 +3,7 @@
 // candidate base must itself be a WordNet lemma). Synsets of all parts of speech are pooled.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MetricError } from '../errors.js';
+import { EvaluationError } from '../../errors.js';
 
 const POS_FILES = ['noun', 'verb', 'adj', 'adv'] as const;
 // Offsets are byte offsets into data.<pos> and repeat across files, so each part of speech gets its own id range.
@@ -34,7 +34,7 @@ export class WordNetSynonyms {
       try {
         text = readFileSync(file, 'utf8');
       } catch (cause) {
-        throw new MetricError(
+        throw new EvaluationError(
           'RESOURCE',
           `WordNet index ${file} could not be read; install Debian's wordnet-base (apt-get install wordnet-base) or pass wordnetDir / LOCVLM_WORDNET_DIR pointing at a WordNet dict folder`,
           { cause },
@@ -134,7 +134,7 @@ function parseIndex(text: string, idBase: number, into: Map<string, number[]>, f
     const synsetCount = Number(t[2]);
     const pointerCount = Number(t[3]);
     if (!Number.isInteger(synsetCount) || !Number.isInteger(pointerCount)) {
-      throw new MetricError('RESOURCE', `${file}:${n + 1}: not a WordNet index line: ${JSON.stringify(line)}`);
+      throw new EvaluationError('RESOURCE', `${file}:${n + 1}: not a WordNet index line: ${JSON.stringify(line)}`);
     }
     const first = 4 + pointerCount + 2; // skip pointer symbols, sense_cnt, tagsense_cnt
     const lemma = t[0]!;
@@ -142,7 +142,7 @@ function parseIndex(text: string, idBase: number, into: Map<string, number[]>, f
     for (let k = 0; k < synsetCount; k++) {
       const offset = Number(t[first + k]);
       if (!Number.isInteger(offset)) {
-        throw new MetricError('RESOURCE', `${file}:${n + 1}: bad synset offset in ${JSON.stringify(line)}`);
+        throw new EvaluationError('RESOURCE', `${file}:${n + 1}: bad synset offset in ${JSON.stringify(line)}`);
       }
       ids.push(idBase + offset);
     }
