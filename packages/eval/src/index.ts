@@ -75,7 +75,6 @@ export {
   type HalActOptions,
   type HalAdeOptions,
   type HalCocoOptions,
-  listFrames,
   type PresenceItem,
   type PresenceTarget,
   type PresenceTaskOptions,
@@ -132,7 +131,18 @@ export type {
   TaskConfig,
   TaskKind,
   TaskScore,
+  VideoFileInput,
 } from './tasks/types.js';
+export {
+  DecodedVideoCache,
+  decodeVideoFrames,
+  isVideoFile,
+  listFrames,
+  resolveVideo,
+  VIDEO_FILE_EXTENSIONS,
+  type VideoSource,
+  withDecodedVideo,
+} from './tasks/video-input.js';
 export {
   buildVideoQa,
   normalizeShortAnswer,

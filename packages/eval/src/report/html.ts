@@ -186,6 +186,7 @@ function renderVisual(
         '',
       )}${view.frames.length > shown.length ? `<span class="more">+${view.frames.length - shown.length} frames</span>` : ''}</div>`;
   }
+  if (view.video) return `<code class="path">${escapeHtml(view.video)}</code>`;
   if (!view.image) return '';
   const mirror = sample.mirror ? ` style="transform:scale(${sample.mirror === 'horizontal' ? '-1,1' : '1,-1'})"` : '';
   if (!view.imageSize) {

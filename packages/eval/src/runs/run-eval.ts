@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
 import { validate } from '../tasks/data.js';
 import type { EvalSample, EvalTask, GenerationSettings, TaskScore } from '../tasks/types.js';
+import { DecodedVideoCache, withDecodedVideo } from '../tasks/video-input.js';
 import { judgeStage } from './judge.js';
 import { judgeRequestBuilder, scoreTask } from './score.js';
 
@@ -74,7 +75,8 @@ export const RUN_FILES = {
 /** A digest of what is asked (ids, messages, mirroring), so a run file cannot be resumed against other samples. */
 export function samplesDigest(samples: readonly EvalSample[]): string {
   const hash = createHash('sha256');
-  for (const s of samples) hash.update(JSON.stringify([s.id, s.messages, s.mirror ?? null]));
+  for (const s of samples)
+    hash.update(JSON.stringify([s.id, s.messages, s.mirror ?? null, ...(s.video ? [s.video] : [])]));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -145,6 +147,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRunResult> {
     predictionsConfig(task, model, generation),
   );
   await writeFileAtomic(join(outDir, RUN_FILES.task), `${JSON.stringify(task)}\n`);
+  const videoCache = new DecodedVideoCache(Math.max(4, options.concurrency ?? 1));
   try {
     await runJob<EvalSample, Prediction>({
       items: task.samples,
@@ -156,7 +159,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRunResult> {
         ? { onProgress: (p: JobProgress) => options.onProgress?.({ ...p, stage: 'generate', task: task.name }) }
         : {}),
       work: async (sample, { signal: jobSignal }) => {
-        const messages = sample.mirror ? await mirrorMessages(sample.messages, sample.mirror) : sample.messages;
+        const request = await withDecodedVideo(sample, { signal: jobSignal, cache: videoCache });
+        const messages = sample.mirror ? await mirrorMessages(request, sample.mirror) : request;
         const started = performance.now();
         let result: Awaited<ReturnType<VisionLanguageModel['generate']>>;
         try {

@@ -1,16 +1,23 @@
 // Hallucination sets (paper Sec. 4.5, Table 8): per image (or video) two objects present and two absent, each asked
 // as `Is there a/an {obj} in the image?`; accuracy over all questions. Hal-COCO from COCO instances, Hal-ADE from
 // ADE20K's per-image JSON (categories overlapping COCO removed), Hal-Act from per-video object lists.
-import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { videoChatGptFrameIndices } from '@locvlm/video-pool';
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
 import { parsePopeAnswer, popeMetrics } from '../metrics/index.js';
 import { COCO_CATEGORY_NAMES, type CocoInstances, indexCoco, presentCategoryNames } from './coco.js';
 import { readJsonFile, readJsonLinesFile, resolveImagePath } from './data.js';
 import { createRng, hallucinationQuestion } from './prompt-text.js';
-import type { EvalSample, EvalTask, GenerationSettings, ImageSize, SampleScore, TaskScore } from './types.js';
+import type {
+  EvalSample,
+  EvalTask,
+  GenerationSettings,
+  ImageSize,
+  SampleScore,
+  TaskScore,
+  VideoFileInput,
+} from './types.js';
+import { resolveVideo, type VideoSource, videoContentPart, videoFileInput } from './video-input.js';
 
 export interface PresenceTarget {
   answer: 'yes' | 'no';
@@ -20,9 +27,10 @@ export interface PresenceTarget {
 /** One image or video with the objects known to be in it. */
 export interface PresenceItem {
   id: string;
-  /** Image path, or (for video) the frame paths in time order. */
+  /** Image path, or (for video) the frame paths in time order, or a video file decoded when asked. */
   image?: string;
   frames?: string[];
+  video?: VideoFileInput;
   imageSize?: ImageSize;
   present: string[];
 }
@@ -58,26 +66,30 @@ export function buildPresenceTask(options: PresenceTaskOptions): EvalTask<Presen
     const absentPool = [...new Set(options.vocabulary)].filter((name) => !presentSet.has(name));
     if (present.length < presentCount || absentPool.length < absentCount) continue;
     used++;
-    const medium = item.frames ? 'video' : 'image';
+    const medium = item.frames || item.video ? 'video' : 'image';
     const asked: PresenceTarget[] = [
       ...random.sample(present, presentCount).map((object) => ({ answer: 'yes' as const, object })),
       ...random.sample(absentPool, absentCount).map((object) => ({ answer: 'no' as const, object })),
     ];
     for (const target of asked) {
       const question = hallucinationQuestion(target.object, medium);
-      const visual = item.frames
-        ? { type: 'video' as const, frames: item.frames.map((path) => ({ path })) }
-        : { type: 'image' as const, image: { path: item.image ?? '' } };
+      const visual = item.video
+        ? videoContentPart({ file: item.video.file })
+        : item.frames
+          ? videoContentPart({ frames: item.frames })
+          : { type: 'image' as const, image: { path: item.image ?? '' } };
       samples.push({
         id: `${item.id}:${target.object}`,
         messages: [{ role: 'user', content: [visual, { type: 'text', text: question }] }],
         target,
         group: target.answer === 'yes' ? 'present' : 'absent',
+        ...(item.video ? { video: item.video } : {}),
         view: {
           prompt: question,
           reference: target.answer,
           ...(item.image !== undefined ? { image: item.image } : {}),
           ...(item.frames !== undefined ? { frames: item.frames } : {}),
+          ...(item.video !== undefined ? { video: item.video.file } : {}),
           ...(item.imageSize !== undefined ? { imageSize: item.imageSize } : {}),
         },
       });
@@ -202,39 +214,33 @@ export function readVideoObjects(file: string): VideoObjects[] {
 }
 
 export interface HalActOptions extends HalCocoOptions {
-  /** Folder with one sub-folder of extracted frames per video (used when a record lists no frames). */
+  /**
+   * Folder with, per video, a sub-folder of extracted frames or a video file (`{video}`, or `{video}.mp4` / .webm /
+   * .mkv / .avi / .gif ...), used when a record lists no frames. Video files are decoded when asked.
+   */
   framesRoot?: string;
   /** Frames per video, picked uniformly (the paper: 8). */
   frameCount?: number;
+  /** Size decoded video-file frames are resized to (stretched); default the video's own size. */
+  frameSize?: ImageSize;
   /** Names absent objects are drawn from (default: every object named in the file). */
   vocabulary?: readonly string[];
-}
-
-/** List a video's extracted frames (image files sorted by name) and pick `count` as Video-ChatGPT does. */
-export function listFrames(dir: string, count: number): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => /\.(jpe?g|png|webp)$/i.test(n));
-  } catch (cause) {
-    throw new EvaluationError('DATA', `cannot list frames in ${dir}: ${(cause as Error).message}`, { cause });
-  }
-  names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  if (names.length === 0) throw new EvaluationError('DATA', `no frame images (jpg/png/webp) in ${dir}`);
-  return videoChatGptFrameIndices(names.length, count).map((i) => join(dir, names[i]!));
 }
 
 /** Hal-Act from per-video object lists (e.g. Pseudo-ActNet presence labels); asks `... in the video?`. */
 export function buildHalAct(records: readonly VideoObjects[], options: HalActOptions = {}): EvalTask<PresenceTarget> {
   const frameCount = options.frameCount ?? 8;
   const items: PresenceItem[] = records.map((record) => {
-    let frames = record.frames?.map((f) => resolveImagePath(options.framesRoot, f));
-    if (!frames) {
-      if (!options.framesRoot) {
-        throw new EvaluationError('BAD_INPUT', `video ${record.video} lists no frames and no framesRoot was given`);
-      }
-      frames = listFrames(join(options.framesRoot, record.video), frameCount);
+    const frames = record.frames?.map((f) => resolveImagePath(options.framesRoot, f));
+    if (frames) return { id: record.video, frames, present: record.objects };
+    if (!options.framesRoot) {
+      throw new EvaluationError('BAD_INPUT', `video ${record.video} lists no frames and no framesRoot was given`);
     }
-    return { id: record.video, frames, present: record.objects };
+    const source: VideoSource = resolveVideo(options.framesRoot, record.video, frameCount);
+    const video = videoFileInput(source, frameCount, options.frameSize);
+    return video
+      ? { id: record.video, video, present: record.objects }
+      : { id: record.video, frames: 'frames' in source ? source.frames : [], present: record.objects };
   });
   const vocabulary = options.vocabulary ?? [...new Set(records.flatMap((r) => r.objects))].sort();
   return buildPresenceTask({
@@ -242,7 +248,10 @@ export function buildHalAct(records: readonly VideoObjects[], options: HalActOpt
     items,
     vocabulary,
     ...pick(options),
-    config: { frameCount },
+    config: {
+      frameCount,
+      ...(options.frameSize ? { frameSize: `${options.frameSize.width}x${options.frameSize.height}` } : {}),
+    },
   });
 }
 

@@ -34,9 +34,11 @@ export interface TaskFileOptions {
   data: string[];
   /** Image folder the annotations' file names are relative to. */
   images?: string;
-  /** Folder of extracted frames, one sub-folder per video. */
+  /** Videos: per video a sub-folder of extracted frames or a video file (mp4, webm, mkv, avi, gif ...). */
   frames?: string;
   frameCount?: number;
+  /** Size frames decoded from video files are resized to (default the video's own size). */
+  frameSize?: { width: number; height: number };
   split?: string;
   dataset?: string;
   axis?: SpatialAxis;
@@ -174,6 +176,7 @@ export function createTaskFromFiles(name: string, options: TaskFileOptions): Eva
         ...seed,
         ...(options.frames ? { framesRoot: options.frames } : {}),
         ...(options.frameCount ? { frameCount: options.frameCount } : {}),
+        ...(options.frameSize ? { frameSize: options.frameSize } : {}),
       });
     }
     case 'pope': {
@@ -252,7 +255,10 @@ export function createTaskFromFiles(name: string, options: TaskFileOptions): Eva
         throw new EvaluationError('BAD_INPUT', `--dataset must be activitynet, msrvtt, msvd or tgif, got ${dataset}`);
       }
       if (!options.frames)
-        throw new EvaluationError('BAD_INPUT', 'video-qa needs --frames DIR (one folder of frames per video)');
+        throw new EvaluationError(
+          'BAD_INPUT',
+          'video-qa needs --frames DIR (per video a folder of frames or a video file)',
+        );
       let records: ReturnType<typeof readVideoQaPair>;
       if (files.length >= 2) records = readVideoQaPair(files[0]!, files[1]!);
       else if (dataset === 'msrvtt' || dataset === 'msvd') records = readVideoQaRaw(files[0]!, dataset);
@@ -261,6 +267,7 @@ export function createTaskFromFiles(name: string, options: TaskFileOptions): Eva
         dataset,
         framesRoot: options.frames,
         ...(options.frameCount ? { frameCount: options.frameCount } : {}),
+        ...(options.frameSize ? { frameSize: options.frameSize } : {}),
         ...(options.limit !== undefined ? { limit: options.limit } : {}),
         ...(options.generation ? { generation: options.generation } : {}),
       });

@@ -37,10 +37,20 @@ export interface SampleView {
   image?: string;
   /** Frame paths for a video sample. */
   frames?: string[];
+  /** The video file of a video sample given as a file. */
+  video?: string;
   imageSize?: ImageSize;
   boxes?: LabelledBox[];
   /** The expected answer as text. */
   reference: string;
+}
+
+/** A video file decoded when its sample is asked: `frameCount` frames at Video-ChatGPT's indices. */
+export interface VideoFileInput {
+  file: string;
+  frameCount: number;
+  /** Frames stretched to this size; omitted keeps the video's own size. */
+  frameSize?: ImageSize;
 }
 
 export interface EvalSample<Target = unknown> {
@@ -51,6 +61,11 @@ export interface EvalSample<Target = unknown> {
   target: Target;
   /** Breakdown bucket for per-group accuracy (e.g. `left`, `right`, `above`, `below`). */
   group?: string;
+  /**
+   * A video given as a file: its frames are decoded when the sample is asked and fill the request's video part
+   * that has no frames (`{ type: 'video', frames: [] }`), so tasks never hold decoded frames.
+   */
+  video?: VideoFileInput;
   /** Applied to every image of the request before it is sent (the released COCO-Spatial mirrored variant). */
   mirror?: 'horizontal' | 'vertical';
   view: SampleView;

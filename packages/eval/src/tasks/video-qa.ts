@@ -1,21 +1,19 @@
 // Zero-shot video QA (paper Sec. 4.4, Tables 6-7): ActivityNet-QA, MSRVTT-QA, MSVD-QA, TGIF-QA. Samples carry the
 // video's frames; scoring is Video-ChatGPT's judge protocol (a second model answers yes/no + 0..5 per sample) or,
 // for offline runs, exact match.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ChatMessage } from '@locvlm/runtime';
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
 import { type JudgeVerdict, parseJudgeReply, videoQaJudgeMessages } from '../metrics/index.js';
 import { readJsonFile } from './data.js';
-import { listFrames } from './hallucination.js';
-import type { EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
+import type { EvalSample, EvalTask, GenerationSettings, ImageSize, SampleScore, TaskScore } from './types.js';
+import { resolveVideo, type VideoSource, videoContentPart, videoFileInput } from './video-input.js';
 
 export type VideoQaDataset = 'activitynet' | 'msrvtt' | 'msvd' | 'tgif';
 
 export interface VideoQaRecord {
   id: string;
-  /** Folder name of the video's extracted frames under the frames root. */
+  /** Name of the video under the frames root: a folder of extracted frames, or a video file (extension optional). */
   video: string;
   question: string;
   answer: string;
@@ -81,10 +79,15 @@ export function readVideoQaRaw(file: string, dataset: 'msrvtt' | 'msvd'): VideoQ
 
 export interface VideoQaOptions {
   dataset: VideoQaDataset;
-  /** One folder of extracted frames per video (`{framesRoot}/{video}/*.jpg`; ActivityNet's `v_` prefix optional). */
+  /**
+   * Per video, a folder of extracted frames (`{framesRoot}/{video}/*.jpg`) or a video file (`{framesRoot}/{video}`
+   * or `{video}.mp4` / .mkv / .webm / .avi / .gif ..., decoded when asked); ActivityNet's `v_` prefix optional.
+   */
   framesRoot: string;
   /** Frames per video (the paper's Vid-B+ uses 8; Video-ChatGPT 100). */
   frameCount?: number;
+  /** Size decoded video-file frames are resized to (stretched); default the video's own size. */
+  frameSize?: ImageSize;
   limit?: number;
   generation?: Partial<GenerationSettings>;
 }
@@ -93,36 +96,36 @@ const VIDEO_GENERATION: GenerationSettings = { maxNewTokens: 256, temperature: 0
 
 export function buildVideoQa(records: readonly VideoQaRecord[], options: VideoQaOptions): EvalTask<VideoQaTarget> {
   const frameCount = options.frameCount ?? 8;
-  const framesCache = new Map<string, string[]>();
+  const sourceCache = new Map<string, VideoSource>();
   const samples: EvalSample<VideoQaTarget>[] = [];
   for (const record of records.slice(0, options.limit ?? records.length)) {
-    let frames = framesCache.get(record.video);
-    if (!frames) {
-      const plain = join(options.framesRoot, record.video);
-      const prefixed = join(options.framesRoot, `v_${record.video}`);
-      frames = listFrames(!existsSync(plain) && existsSync(prefixed) ? prefixed : plain, frameCount);
-      framesCache.set(record.video, frames);
+    let source = sourceCache.get(record.video);
+    if (!source) {
+      source = resolveVideo(options.framesRoot, record.video, frameCount, ['v_']);
+      sourceCache.set(record.video, source);
     }
+    const video = videoFileInput(source, frameCount, options.frameSize);
     samples.push({
       id: record.id,
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'video', frames: frames.map((path) => ({ path })) },
-            { type: 'text', text: record.question },
-          ],
-        },
-      ],
+      messages: [{ role: 'user', content: [videoContentPart(source), { type: 'text', text: record.question }] }],
       target: { question: record.question, answer: record.answer },
       ...(record.type !== undefined ? { group: record.type } : {}),
-      view: { prompt: record.question, frames, reference: record.answer },
+      ...(video ? { video } : {}),
+      view: {
+        prompt: record.question,
+        ...('frames' in source ? { frames: source.frames } : { video: source.file }),
+        reference: record.answer,
+      },
     });
   }
   return {
     name: `${options.dataset}-qa`,
     kind: 'video-qa',
-    config: { dataset: options.dataset, frameCount },
+    config: {
+      dataset: options.dataset,
+      frameCount,
+      ...(options.frameSize ? { frameSize: `${options.frameSize.width}x${options.frameSize.height}` } : {}),
+    },
     generation: { ...VIDEO_GENERATION, ...options.generation },
     samples,
   };
