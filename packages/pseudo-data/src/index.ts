@@ -66,7 +66,13 @@ export {
   type ScoredAnnotation,
   writeCocoInstances,
 } from './pseudo-boxes.js';
-export { captionsFromRefs, type RefcocoDataset, type ReferringExpression, readRefcoco } from './refcoco.js';
+export {
+  captionsFromRefs,
+  type RefcocoDataset,
+  type ReferringExpression,
+  readRefcoco,
+  readRefsFile,
+} from './refcoco.js';
 export {
   buildPrefcoco,
   type CaptionItem,

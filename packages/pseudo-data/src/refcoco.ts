@@ -1,10 +1,10 @@
 // RefCOCO / RefCOCO+ / RefCOCOg referring expressions, in the layout of the `refer` toolkit (lichengunc/refer):
 // `instances.json` (COCO instances format, the boxes) plus the refs list. refer ships refs as a Python pickle
-// (`refs(unc).p`); JavaScript cannot read pickles, so we accept the same list as JSON, converted once with:
-//   python3 -c "import pickle,json,sys; json.dump(pickle.load(open(sys.argv[1],'rb')), open(sys.argv[2],'w'))" \
-//     'refs(unc).p' refs.json
+// (`refs(unc).p`), read here directly with pickleparser (a plain-data unpickler: it builds no Python objects and
+// runs no code); the same list as JSON is accepted too.
 // Each ref: { ref_id, ann_id, image_id, category_id, split, sentences: [{ sent, ... }], ... } (extra keys ignored).
 import { readFile } from 'node:fs/promises';
+import { Parser } from 'pickleparser';
 import { z } from 'zod';
 import { type CocoDataset, jsonPath, readCocoInstances } from './coco.js';
 import { PseudoDataError } from './errors.js';
@@ -35,22 +35,54 @@ export interface RefcocoDataset {
   refs: ReferringExpression[];
 }
 
+/** True when the bytes are JSON (first non-blank byte `[` or `{`, neither of which starts any pickle). */
+function looksLikeJson(bytes: Uint8Array): boolean {
+  for (const byte of bytes) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    if (byte === 0xef || byte === 0xbb || byte === 0xbf) continue; // UTF-8 byte order mark
+    return byte === 0x5b || byte === 0x7b;
+  }
+  return false;
+}
+
 /**
- * Read a refer-style referring-expression dataset: the refs JSON (see the file header for converting refer's
- * pickle) and its instances.json. Every ref must point at an annotation of the instances file with the same image
- * and category; errors name the file and JSON path (`refs[12].ann_id`).
+ * Read a refs file: refer's pickle (`refs(unc).p`, `refs(umd).p`, ...; any protocol 0-5, Python 2 byte strings
+ * included) or the same list as JSON; which one is told from the content, not the name.
  */
-export async function readRefcoco(refsFile: string, instancesFile: string): Promise<RefcocoDataset> {
-  const instances = await readCocoInstances(instancesFile);
-  let raw: unknown;
+export async function readRefsFile(refsFile: string): Promise<unknown[]> {
+  let bytes: Uint8Array;
   try {
-    raw = JSON.parse(await readFile(refsFile, 'utf8'));
+    bytes = await readFile(refsFile);
   } catch (error) {
-    throw new PseudoDataError('BAD_INPUT', `${refsFile}: cannot read the refs JSON: ${(error as Error).message}`, {
+    throw new PseudoDataError('BAD_INPUT', `${refsFile}: cannot read the refs file: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  if (!Array.isArray(raw)) throw new PseudoDataError('BAD_INPUT', `${refsFile}: expected a JSON array of refs`);
+  const json = looksLikeJson(bytes);
+  let raw: unknown;
+  try {
+    raw = json ? JSON.parse(new TextDecoder().decode(bytes)) : new Parser().parse(bytes);
+  } catch (error) {
+    throw new PseudoDataError(
+      'BAD_INPUT',
+      `${refsFile}: cannot read the refs ${json ? 'JSON' : 'pickle'}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (!Array.isArray(raw)) {
+    throw new PseudoDataError('BAD_INPUT', `${refsFile}: expected a ${json ? 'JSON array' : 'pickled list'} of refs`);
+  }
+  return raw;
+}
+
+/**
+ * Read a refer-style referring-expression dataset: the refs file (refer's pickle as shipped, or JSON) and its
+ * instances.json. Every ref must point at an annotation of the instances file with the same image and category;
+ * errors name the file and path (`refs[12].ann_id`).
+ */
+export async function readRefcoco(refsFile: string, instancesFile: string): Promise<RefcocoDataset> {
+  const instances = await readCocoInstances(instancesFile);
+  const raw = await readRefsFile(refsFile);
   const annotations = new Map(instances.annotations.map((a) => [a.id, a]));
   const refs = raw.map((value, i): ReferringExpression => {
     const result = refSchema.safeParse(value);
