@@ -1,6 +1,6 @@
 // Localize-Instruct (paper Sec. 3.3, Appendix B/C): LocPred, NegPred and RevLoc conversations per image.
 import { join, posix, relative, resolve, sep } from 'node:path';
-import { type Codec, clampLocation, type FrameTransform, type ImageSize, type Location } from '@locvlm/coord-codec';
+import { type Codec, clampLocation, type FrameTransform, type Location } from '@locvlm/coord-codec';
 import {
   createRng,
   type Description,
