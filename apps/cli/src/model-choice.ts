@@ -1,5 +1,7 @@
-// Which model a command talks to: a local model directory (--model), the bundled default, or an OpenAI-compatible
-// server (--endpoint + --model-name). Also the codec the model writes locations in.
+// Which model a command talks to: a local model directory (--model), the bundled default, or a pool of
+// OpenAI-compatible servers (--endpoint, repeatable, + --model-name). Every command that talks to a model takes these
+// flags from here (eval's judge with a prefix: --judge-model, --judge-endpoint ...). Also the codec the model writes
+// locations in.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,13 +35,87 @@ export function defaultModelDir(): string {
   );
 }
 
+/**
+ * The model flags as commander parses them. A prefix names a second model of the same command with its own flags:
+ * `judge` reads --judge-model, --judge-endpoint, --judge-model-name and --judge-api-key (judgeModel, judgeEndpoint,
+ * ...). --concurrency is shared by all models of a batch command.
+ */
 export interface ModelFlags {
   model?: string;
-  endpoint?: string;
+  endpoint?: string[];
   modelName?: string;
   apiKey?: string;
+  concurrency?: string;
   codec?: string;
   frame?: string;
+}
+
+export interface ModelFlagOptions {
+  /** Flag prefix for a second model, e.g. 'judge' gives --judge-model, --judge-endpoint, ... */
+  prefix?: string;
+  /** What the model is for, in --help (default: "the model"). */
+  role?: string;
+  /** Adds --codec and --frame (how the model writes locations; not with a prefix). */
+  locations?: boolean;
+  /** Batch commands: adds --concurrency (requests in flight, spread over the endpoints) with this default. */
+  concurrency?: number;
+}
+
+/** What the flags chose: a local ONNX model directory, or a pool of OpenAI-compatible endpoints serving one model. */
+export type ModelChoice =
+  | { kind: 'onnx'; dir: string }
+  | { kind: 'openai'; endpoints: string[]; modelName: string; apiKey?: string };
+
+type FlagKey = 'model' | 'endpoint' | 'modelName' | 'apiKey';
+const FLAG_NAMES: Record<FlagKey, string> = {
+  model: 'model',
+  endpoint: 'endpoint',
+  modelName: 'model-name',
+  apiKey: 'api-key',
+};
+/** `--judge-model-name` for ('modelName', 'judge'). */
+const flagName = (key: FlagKey, prefix?: string) => `--${prefix ? `${prefix}-` : ''}${FLAG_NAMES[key]}`;
+/** The property commander stores it under: judgeModelName for ('modelName', 'judge'). */
+const flagKey = (key: FlagKey, prefix?: string) => (prefix ? `${prefix}${key[0]!.toUpperCase()}${key.slice(1)}` : key);
+function flagValue(flags: object, key: FlagKey, prefix?: string): unknown {
+  return (flags as Record<string, unknown>)[flagKey(key, prefix)];
+}
+
+/** commander collects a repeated option into an array. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/**
+ * Adds the model flags: --model DIR | --endpoint URL (repeatable) --model-name NAME [--api-key KEY], plus --codec and
+ * --frame (`locations`, default true without a prefix) and --concurrency (`concurrency`).
+ */
+export function addModelFlags(command: Command, options: ModelFlagOptions = {}): Command {
+  const { prefix, role = 'the model', concurrency } = options;
+  const locations = options.locations ?? prefix === undefined;
+  const endpoint = flagName('endpoint', prefix);
+  command
+    .option(
+      `${flagName('model', prefix)} <dir>`,
+      `${role}: a model directory in the runtime ONNX layout${prefix ? '' : ' (default: the bundled model)'}`,
+    )
+    .option(
+      `${endpoint} <url>`,
+      `${role}: an OpenAI-compatible server instead, e.g. http://127.0.0.1:8000 (repeat for a pool of servers)`,
+      collect,
+    )
+    .option(`${flagName('modelName', prefix)} <name>`, `the model name to send to ${endpoint}`)
+    .option(`${flagName('apiKey', prefix)} <key>`, `bearer token for ${endpoint} (default: $OPENAI_API_KEY)`);
+  if (concurrency !== undefined)
+    command.option('--concurrency <n>', 'requests in flight at once, spread over the endpoints', String(concurrency));
+  if (!locations) return command;
+  return command
+    .option(
+      '--codec <spec>',
+      "how the model writes locations, e.g. ivb:bins=224, shikra, qwen (default: locvlm.codec in the model's config.json, else ivb:bins=224)",
+    )
+    .option(
+      '--frame <name>',
+      `the frame the model's numbers live in: ${FRAME_NAMES.join(', ')} (default: a local model's own preprocessing; none for --endpoint)`,
+    );
 }
 
 /** --frame as a transform, or undefined for the model's own (a local model's preprocessing; none for a server). */
@@ -52,23 +128,64 @@ export function resolveFrame(flags: ModelFlags): FrameTransform | undefined {
   return namedFrame(flags.frame as FrameName);
 }
 
-/** Adds --model, --endpoint, --model-name, --api-key and (unless `locations` is false) --codec and --frame. */
-export function addModelFlags(command: Command, { locations = true } = {}): Command {
-  command
-    .option('--model <dir>', 'model directory in the runtime ONNX layout (default: the bundled model)')
-    .option('--endpoint <url>', 'an OpenAI-compatible server instead of a local model, e.g. http://127.0.0.1:8000')
-    .option('--model-name <name>', 'the model name to send to --endpoint')
-    .option('--api-key <key>', 'bearer token for --endpoint (default: $OPENAI_API_KEY)');
-  if (!locations) return command;
-  return command
-    .option(
-      '--codec <spec>',
-      "how the model writes locations, e.g. ivb:bins=224, shikra, qwen (default: locvlm.codec in the model's config.json, else ivb:bins=224)",
-    )
-    .option(
-      '--frame <name>',
-      `the frame the model's numbers live in: ${FRAME_NAMES.join(', ')} (default: a local model's own preprocessing; none for --endpoint)`,
-    );
+/** Whether any of the model flags with this prefix was given (e.g. whether eval has a judge). */
+export function modelFlagsGiven(flags: object, prefix?: string): boolean {
+  return (Object.keys(FLAG_NAMES) as FlagKey[]).some((key) => flagValue(flags, key, prefix) !== undefined);
+}
+
+/** --concurrency as a positive integer, or undefined when the command has none. */
+export function concurrencyOf(flags: ModelFlags): number | undefined {
+  if (flags.concurrency === undefined) return undefined;
+  if (!/^\d+$/.test(flags.concurrency) || Number(flags.concurrency) < 1)
+    throw new CliError(`--concurrency ${JSON.stringify(flags.concurrency)}: must be a positive integer`);
+  return Number(flags.concurrency);
+}
+
+/**
+ * Read and check the model flags (with `prefix`, its own set): one CliError naming the flags for a bad combination.
+ * No flag at all means the bundled model.
+ */
+export function chooseModel(flags: object, { prefix }: { prefix?: string } = {}): ModelChoice {
+  const name = (key: FlagKey) => flagName(key, prefix);
+  const model = flagValue(flags, 'model', prefix) as string | undefined;
+  const endpoints = flagValue(flags, 'endpoint', prefix) as string[] | undefined;
+  const modelName = flagValue(flags, 'modelName', prefix) as string | undefined;
+  const apiKey = flagValue(flags, 'apiKey', prefix) as string | undefined;
+  if (endpoints === undefined) {
+    if (modelName !== undefined)
+      throw new CliError(`${name('modelName')} goes with ${name('endpoint')} (a local ${name('model')} has its own)`);
+    if (apiKey !== undefined) throw new CliError(`${name('apiKey')} goes with ${name('endpoint')}`);
+    return { kind: 'onnx', dir: model ?? defaultModelDir() };
+  }
+  if (model !== undefined) throw new CliError(`give either ${name('model')} DIR or ${name('endpoint')} URL, not both`);
+  if (!modelName)
+    throw new CliError(`${name('endpoint')} needs ${name('modelName')} NAME (the model the server serves)`);
+  // The runtime appends /v1/chat/completions to a base URL; people often paste the URL with its /v1.
+  const bases = endpoints.map((url) => url.trim().replace(/\/+$/, '').replace(/\/v1$/, ''));
+  const key = apiKey ?? process.env.OPENAI_API_KEY;
+  return { kind: 'openai', endpoints: bases, modelName, ...(key ? { apiKey: key } : {}) };
+}
+
+/**
+ * Open the model the flags name (see chooseModel). With --concurrency, each endpoint gets room for its share of the
+ * requests in flight. The caller closes it.
+ */
+export async function openModel(flags: ModelFlags, { prefix }: { prefix?: string } = {}): Promise<VisionLanguageModel> {
+  const choice = chooseModel(flags, prefix ? { prefix } : {});
+  const concurrency = concurrencyOf(flags);
+  try {
+    if (choice.kind === 'onnx') return await loadOnnxModel(choice.dir);
+    return createOpenAIModel({
+      endpoints: choice.endpoints,
+      model: choice.modelName,
+      ...(choice.apiKey ? { apiKey: choice.apiKey } : {}),
+      ...(concurrency !== undefined
+        ? { maxConcurrencyPerEndpoint: Math.max(1, Math.ceil(concurrency / choice.endpoints.length)) }
+        : {}),
+    });
+  } catch (error) {
+    throw asCliError(error);
+  }
 }
 
 /** Turns a runtime error the user caused (bad file, bad image, bad model dir) into a CliError (exit code 2). */
@@ -84,27 +201,6 @@ export function asCliError(error: unknown): unknown {
   return error;
 }
 
-/** Open the model the flags name. The caller closes it. */
-export async function openModel(flags: ModelFlags): Promise<VisionLanguageModel> {
-  if (flags.endpoint !== undefined) {
-    if (flags.model !== undefined) throw new CliError('give either --model or --endpoint, not both');
-    if (!flags.modelName) throw new CliError('--endpoint needs --model-name (the model the server serves)');
-    const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
-    try {
-      return createOpenAIModel({ endpoints: [flags.endpoint], model: flags.modelName, ...(apiKey ? { apiKey } : {}) });
-    } catch (error) {
-      throw asCliError(error);
-    }
-  }
-  if (flags.modelName !== undefined) throw new CliError('--model-name goes with --endpoint');
-  const dir = flags.model ?? defaultModelDir();
-  try {
-    return await loadOnnxModel(dir);
-  } catch (error) {
-    throw asCliError(error);
-  }
-}
-
 /**
  * The codec: --codec, else `locvlm.codec` in the model directory's config.json (next to the runtime's other LocVLM
  * hints, e.g. `"locvlm": { "codec": "ivb:bins=32" }`), else IVB with 224 bins (the paper's).
@@ -112,8 +208,9 @@ export async function openModel(flags: ModelFlags): Promise<VisionLanguageModel>
 export async function resolveCodec(flags: ModelFlags): Promise<Codec> {
   let spec = flags.codec;
   let where = '--codec';
-  if (spec === undefined && flags.endpoint === undefined) {
-    const file = join(flags.model ?? defaultModelDir(), 'config.json');
+  const choice = spec === undefined ? chooseModel(flags) : undefined;
+  if (choice?.kind === 'onnx') {
+    const file = join(choice.dir, 'config.json');
     if (existsSync(file)) {
       let json: unknown;
       try {

@@ -2,7 +2,6 @@
 
 // ---- end metrics ----
 // --- tasks, runs, backends and reports (evaltasks) ---
-export { type BackendSpec, parseBackendSpec } from './backends/spec.js';
 export { EvaluationError, type EvaluationErrorCode } from './errors.js';
 export * from './metrics/index.js';
 export { type HtmlReportOptions, renderBarChart, renderHtmlReport } from './report/html.js';

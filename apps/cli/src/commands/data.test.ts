@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../io.js';
 import { run } from '../program.js';
@@ -220,22 +221,14 @@ describe('locvlm data prefcoco', () => {
     const { port } = server.address() as { port: number };
     try {
       const out = mkdtempSync(join(tmpdir(), 'cli-prefcoco-'));
-      const args = [
-        'data',
-        'prefcoco',
-        '--coco',
-        join(fixtures, 'instances.json'),
-        '--images-dir',
-        join(fixtures, 'images'),
-        '--out',
-        out,
-        '--endpoint',
-        `http://127.0.0.1:${port}`,
-        '--model',
-        'fake',
-        '--seed',
-        '4',
+      const url = `http://127.0.0.1:${port}`;
+      const command = (endpoints: string[], seed = '4') => [
+        ...['data', 'prefcoco', '--coco', join(fixtures, 'instances.json'), '--images-dir', join(fixtures, 'images')],
+        ...['--out', out, ...endpoints.flatMap((e) => ['--endpoint', e]), '--model-name', 'fake'],
+        ...['--concurrency', '2', '--seed', seed],
       ];
+      // A pool of two endpoints (the same server twice; a base URL with its /v1 is accepted).
+      const args = command([url, `${url}/v1`]);
       const first = await locvlm(...args);
       expect(first.err).toBe('');
       expect(first.code).toBe(0);
@@ -248,11 +241,38 @@ describe('locvlm data prefcoco', () => {
       expect(again.code).toBe(0);
       expect(requests).toBe(4); // everything came from the run file
       expect(readFileSync(join(out, 'prefcoco.json'), 'utf8')).toBe(bytes);
-      const otherSeed = await locvlm(...args.slice(0, -1), '5');
+      // The endpoint list may change between runs (the served model name may not): the run file still fits.
+      const fewer = await locvlm(...command([url]));
+      expect(fewer.code).toBe(0);
+      expect(requests).toBe(4);
+      const otherSeed = await locvlm(...command([url], '5'));
       expect(otherSeed.code).toBe(0); // the seed shapes the records, not the captions: the run file still fits
       expect(requests).toBe(4);
+      const both = await locvlm(...command([url]), '--model', join(out, 'model'));
+      expect(both.code).toBe(2);
+      expect(both.err).toBe('error: give either --model DIR or --endpoint URL, not both');
+      const badConcurrency = await locvlm(...command([url]), '--concurrency', '-1');
+      expect(badConcurrency.code).toBe(2);
+      expect(badConcurrency.err).toContain('--concurrency "-1": must be a positive integer');
     } finally {
       server.close();
     }
+  }, 60_000);
+
+  it('captions with a local model in-process (--model DIR)', async () => {
+    const tinyModel = fileURLToPath(new URL('../../../../packages/runtime/fixtures/tiny-llava', import.meta.url));
+    const out = mkdtempSync(join(tmpdir(), 'cli-prefcoco-local-'));
+    const result = await locvlm(
+      ...['data', 'prefcoco', '--coco', join(fixtures, 'instances.json'), '--images-dir', join(fixtures, 'images')],
+      ...['--out', out, '--model', tinyModel, '--max-new-tokens', '4', '--concurrency', '1'],
+    );
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    // Random weights write nonsense, but every one of the 4 objects was asked and answered.
+    expect(result.out).toMatch(/described \d+ objects \(\d+ answers unusable\)/);
+    const [, described, unusable] = /described (\d+) objects \((\d+)/.exec(result.out)!;
+    expect(Number(described) + Number(unusable)).toBe(4);
+    const runFile = readFileSync(join(out, 'prefcoco.run.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(runFile[0]!).config.model).toBe(tinyModel);
   }, 60_000);
 });

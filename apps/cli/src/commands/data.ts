@@ -21,12 +21,12 @@ import {
   writeCocoInstances,
   writeLocalizeInstruct,
 } from '@locvlm/pseudo-data';
-import { createOpenAIModel } from '@locvlm/runtime';
 import { extractFrames } from '@locvlm/video-pool';
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { CliError, type CliIo } from '../io.js';
+import { addModelFlags, chooseModel, concurrencyOf, openModel } from '../model-choice.js';
 
 /** Parse a flag value with a zod schema; the error names the flag and the value. */
 function flag<T>(schema: z.ZodType<T>, name: string, value: unknown): T {
@@ -238,14 +238,9 @@ export function registerDataCommands(program: Command, io: CliIo): void {
     );
 
   addBuildOptions(
-    data
-      .command('prefcoco')
+    addModelFlags(data.command('prefcoco'), { role: 'the captioner', locations: false, concurrency: 8 })
       .description('self-training: a model describes every unique object (Appendix C prompt), then Localize-Instruct')
       .requiredOption('--coco <file>', 'COCO instances JSON')
-      .requiredOption('--endpoint <url...>', 'OpenAI-compatible server(s), e.g. http://127.0.0.1:8000 (repeatable)')
-      .requiredOption('--model <name>', 'model name sent to the server')
-      .option('--api-key <key>', 'bearer token (default: $OPENAI_API_KEY)')
-      .option('--concurrency <n>', 'requests in flight at once', '8')
       .option('--max-new-tokens <n>', 'tokens per description', '64')
       .option('--run-file <file>', 'resumable run file (default: <out>/prefcoco.run.jsonl)'),
   )
@@ -253,22 +248,17 @@ export function registerDataCommands(program: Command, io: CliIo): void {
       'after',
       '\nKilled and restarted with the same command, it asks only what is missing and writes the same data.\n' +
         'Example:\n  locvlm data prefcoco --coco instances_train2017.json --images-dir train2017 --out data/prefcoco \\\n' +
-        '    --endpoint http://127.0.0.1:8000 --model llava-v1.5-7b',
+        '    --endpoint http://gpu1:8000 --endpoint http://gpu2:8000 --model-name llava-v1.5-7b --concurrency 16',
     )
     .action(
       userErrors(async (flags) => {
         if (!flags.imagesDir) throw new CliError('prefcoco needs --images-dir <dir> (the model is sent the images)');
         const started = performance.now();
         const options = buildOptions(flags);
-        const concurrency = flag(intFlag(1), '--concurrency', flags.concurrency);
+        const choice = chooseModel(flags);
+        const concurrency = concurrencyOf(flags) ?? 1;
         const coco = await readCocoInstances(resolve(flags.coco));
-        const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
-        const model = createOpenAIModel({
-          endpoints: flags.endpoint,
-          model: flags.model,
-          ...(apiKey ? { apiKey } : {}),
-          maxConcurrencyPerEndpoint: Math.max(1, Math.ceil(concurrency / flags.endpoint.length)),
-        });
+        const model = await openModel(flags);
         const bar = progressBar('objects');
         try {
           const result = await buildPrefcoco(
@@ -279,7 +269,11 @@ export function registerDataCommands(program: Command, io: CliIo): void {
               model,
               concurrency,
               maxNewTokens: flag(intFlag(1), '--max-new-tokens', flags.maxNewTokens),
-              jobConfig: { instances: resolve(flags.coco), model: flags.model },
+              // The served model name, not the endpoint list (which may change between runs), or the model directory.
+              jobConfig: {
+                instances: resolve(flags.coco),
+                model: choice.kind === 'openai' ? choice.modelName : resolve(choice.dir),
+              },
               ...(flags.runFile ? { runFile: resolve(flags.runFile) } : {}),
               onProgress: ({ done, total }) => bar.update(done, total),
             },

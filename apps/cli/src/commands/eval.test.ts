@@ -2,7 +2,7 @@
 // re-score. The server answers every spatial question "left" and presence questions by a fixed object list.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,11 +43,14 @@ beforeAll(async () => {
         text,
         hasImage: parts.some((p) => p.image_url?.url.startsWith('data:image/png')),
       });
-      const content = /Is there an? (dog|cat|chair|person|apple)/.test(text)
-        ? 'Yes.'
-        : /Is there/.test(text)
-          ? 'No.'
-          : 'It is on the left.';
+      // A judge (Video-ChatGPT protocol) is asked for a Python dict.
+      const content = /Provide your evaluation only/.test(text)
+        ? "{'pred': 'yes', 'score': 4}"
+        : /Is there an? (dog|cat|chair|person|apple)/.test(text)
+          ? 'Yes.'
+          : /Is there/.test(text)
+            ? 'No.'
+            : 'It is on the left.';
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -130,8 +133,9 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
   it('runs a task through an OpenAI-compatible server, resumes without asking again, reports and re-scores', async () => {
     const { dir, instances } = dataset();
     const out = join(dir, 'run-a');
-    const backend = `openai:${base}/v1#llava-test`;
-    const args = ['eval', 'coco-spatial', '--backend', backend, '--data', instances, '--images', dir, '--out', out];
+    // A pool of two endpoints (the same server twice; a base URL with its /v1 is accepted).
+    const model = ['--endpoint', `${base}/v1`, '--endpoint', base, '--model-name', 'llava-test'];
+    const args = ['eval', 'coco-spatial', ...model, '--data', instances, '--images', dir, '--out', out];
     const before = seen.length;
     const first = await locvlm(...args);
     expect(first.err).toContain('coco-spatial: 2 samples');
@@ -154,8 +158,12 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
     const halResult = await locvlm(
       'eval',
       'hal-coco',
-      '--backend',
-      `openai:${base}#llava-test`,
+      '--endpoint',
+      base,
+      '--model-name',
+      'llava-test',
+      '--concurrency',
+      '3',
       '--data',
       instances,
       '--images',
@@ -196,8 +204,8 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
     const result = await locvlm(
       'eval',
       'hal-coco',
-      '--backend',
-      `onnx:${fixture}`,
+      '--model',
+      fixture,
       '--data',
       instances,
       '--images',
@@ -223,7 +231,8 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
     const { dir, instances } = dataset();
     const out = join(dir, 'run-sigint');
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
-    const args = ['--import', 'tsx', bin, 'eval', 'hal-coco', '--backend', `openai:${base}#slow`, '--data', instances];
+    const args = ['--import', 'tsx', bin, 'eval', 'hal-coco', '--endpoint', base, '--model-name', 'slow'];
+    args.push('--data', instances);
     args.push('--images', dir, '--out', out, '--no-progress');
     slowMs = 150;
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -252,37 +261,64 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
 
   it('refuses bad flags with exit code 2 and a message naming them', async () => {
     const { instances } = dataset();
-    const missing = await locvlm('eval', 'coco-spatial', '--data', instances);
+    const missing = await locvlm('eval', 'coco-spatial', '--model', '/x', '--out', '/tmp/x');
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/required option '--backend <spec>' not specified/);
-    const unknown = await locvlm('eval', 'mmbench', '--backend', 'onnx:/x', '--data', instances, '--out', '/tmp/x');
+    expect(missing.err).toMatch(/required option '--data <files...>' not specified/);
+    const unknown = await locvlm('eval', 'mmbench', '--model', '/x', '--data', instances, '--out', '/tmp/x');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown command 'mmbench'/);
-    const badBackend = await locvlm(
-      'eval',
-      'coco-spatial',
-      '--backend',
-      'tgi:x',
-      '--data',
-      instances,
-      '--out',
-      '/tmp/x',
+    const oldFlag = await locvlm('eval', 'coco-spatial', '--backend', 'onnx:/x', '--data', instances, '--out', '/x');
+    expect(oldFlag.code).toBe(2);
+    expect(oldFlag.err).toMatch(/unknown option '--backend'/);
+    const run = ['--data', instances, '--out', '/tmp/x'];
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--model', '/x', '--endpoint', base, '--model-name', 'm'],
+        /give either --model DIR or --endpoint URL, not both/,
+      ],
+      [['--model', '/x', '--model-name', 'm'], /--model-name goes with --endpoint/],
+      [['--endpoint', base], /--endpoint needs --model-name NAME/],
+      [
+        ['--endpoint', base, '--model-name', 'm', '--concurrency', '0'],
+        /--concurrency "0": must be a positive integer/,
+      ],
+      [['--endpoint', base, '--model-name', 'm', '--concurrency', 'many'], /--concurrency "many"/],
+      [['--model', '/x', '--judge-endpoint', base], /--judge-endpoint needs --judge-model-name NAME/],
+      [['--model', '/x', '--judge-model-name', 'j'], /--judge-model-name goes with --judge-endpoint/],
+      [
+        ['--model', '/x', '--judge-model', '/j', '--judge-endpoint', base],
+        /give either --judge-model DIR or --judge-endpoint/,
+      ],
+      [['--model', '/x', '--limit', 'many'], /--limit "many"/],
+    ];
+    for (const [flags, message] of cases) {
+      const result = await locvlm('eval', 'hal-coco', ...flags, ...run);
+      expect(result.code, flags.join(' ')).toBe(2);
+      expect(result.err).toMatch(message);
+      expect(result.err.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('grades video QA with a judge model named by the --judge-* flags', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-eval-video-'));
+    mkdirSync(join(dir, 'frames', 'v1'), { recursive: true });
+    for (const name of ['00.png', '01.png']) writeFileSync(join(dir, 'frames', 'v1', name), PNG);
+    writeFileSync(join(dir, 'q.json'), JSON.stringify([{ video_name: 'v1', question_id: 1, question: 'Where?' }]));
+    writeFileSync(join(dir, 'a.json'), JSON.stringify([{ question_id: 1, answer: 'on the left' }]));
+    const before = seen.length;
+    const result = await locvlm(
+      ...['eval', 'video-qa', '--data', join(dir, 'q.json'), join(dir, 'a.json'), '--frames', join(dir, 'frames')],
+      ...['--endpoint', base, '--model-name', 'video-model'],
+      ...['--judge-endpoint', base, '--judge-model-name', 'judge-model', '--out', join(dir, 'run'), '--no-progress'],
     );
-    expect(badBackend).toMatchObject({ code: 2 });
-    expect(badBackend.err).toMatch(/unknown kind "tgi"/);
-    const badLimit = await locvlm(
-      'eval',
-      'hal-coco',
-      '--backend',
-      'onnx:/x',
-      '--data',
-      instances,
-      '--out',
-      '/tmp/x',
-      '--limit',
-      'many',
-    );
-    expect(badLimit.code).toBe(2);
-    expect(badLimit.err).toMatch(/--limit "many"/);
+    expect(result.err).toContain('activitynet-qa: 1 samples');
+    expect(result.code).toBe(0);
+    // (A late answer to the interrupted run of the Ctrl-C test may land in `seen` too.)
+    const asked = seen.slice(before).filter((s) => s.model !== 'slow');
+    expect(asked.map((s) => s.model)).toEqual(['video-model', 'judge-model']);
+    expect(asked[1]!.text).toContain('Correct Answer: on the left');
+    expect(JSON.parse(result.out)).toMatchObject({ task: 'activitynet-qa', accuracy: 1, 'score(0-5)': 4 });
+    const help = await locvlm('eval', 'video-qa', '--help');
+    expect(help.out).toMatch(/--judge-model <dir>/);
   });
 });

@@ -9,6 +9,14 @@ import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { CliError, type CliIo } from '../io.js';
+import {
+  addModelFlags,
+  chooseModel,
+  concurrencyOf,
+  type ModelFlags,
+  modelFlagsGiven,
+  openModel,
+} from '../model-choice.js';
 import { parseCodecSpec } from './codec.js';
 
 /** @locvlm/eval's task names (a test keeps this equal to its TASKS). */
@@ -47,8 +55,7 @@ function flag<T>(schema: z.ZodType<T>, name: string, value: unknown): T | undefi
   return result.data;
 }
 
-interface EvalFlags {
-  backend: string;
+interface EvalFlags extends ModelFlags {
   data: string[];
   out: string;
   images?: string;
@@ -65,10 +72,8 @@ interface EvalFlags {
   template?: string;
   codec: string;
   frame: string;
-  concurrency?: string;
   temperature?: string;
   maxNewTokens?: string;
-  judge?: string;
   progress?: boolean;
 }
 
@@ -150,7 +155,11 @@ function taskOptions(
 async function runTask(name: string, flags: EvalFlags, io: CliIo): Promise<void> {
   const { createLocationFormat, createTaskFromFiles, EvaluationError, loadReportRuns, runEval, writeReport } =
     await loadEval();
-  const { createBackendModel } = await import('./backend.js');
+  // Bad model flags fail before any data is read or model loaded.
+  chooseModel(flags);
+  const hasJudge = modelFlagsGiven(flags, 'judge');
+  if (hasJudge) chooseModel(flags, { prefix: 'judge' });
+  const concurrency = concurrencyOf(flags) ?? 1;
   let task: EvalTask;
   try {
     const needsFormat = name === 'rd' || name.startsWith('grounding');
@@ -162,9 +171,14 @@ async function runTask(name: string, flags: EvalFlags, io: CliIo): Promise<void>
     throw cause;
   }
   io.err(`${task.name}: ${task.samples.length} samples -> ${flags.out}`);
-  const concurrency = flag(positiveInt, '--concurrency', flags.concurrency) ?? 1;
-  const model: VisionLanguageModel = await createBackendModel(flags.backend, { concurrency });
-  const judge = flags.judge ? await createBackendModel(flags.judge, { concurrency }) : undefined;
+  const model: VisionLanguageModel = await openModel(flags);
+  let judge: VisionLanguageModel | undefined;
+  try {
+    judge = hasJudge ? await openModel(flags, { prefix: 'judge' }) : undefined;
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
   const progress = progressReporter(io, flags.progress !== false);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
@@ -217,8 +231,9 @@ async function runTask(name: string, flags: EvalFlags, io: CliIo): Promise<void>
 
 /** The flags every task run takes. */
 function addRunOptions(command: Command): Command {
+  addModelFlags(command, { role: 'the model to evaluate', locations: false, concurrency: 1 });
+  addModelFlags(command, { prefix: 'judge', role: 'video-qa judge (Video-ChatGPT protocol; exact match without)' });
   return command
-    .requiredOption('--backend <spec>', 'onnx:DIR or openai:URL[,URL...][#MODEL]')
     .requiredOption('--data <files...>', 'annotation files the task reads (see `locvlm eval tasks`)')
     .requiredOption('--out <dir>', 'run folder: answers are cached there and an interrupted run resumes')
     .option('--images <dir>', 'folder the annotations name images in')
@@ -238,17 +253,17 @@ function addRunOptions(command: Command): Command {
     .option('--template <i>', 'prompt template index (grounding: 0-4, rd: 0-2)')
     .option('--codec <spec>', 'location codec for rd / grounding, e.g. ivb:bins=224, nfp, shikra', 'ivb:bins=224')
     .option('--frame <name>', `model input frame for locations: ${FRAME_NAMES.join(', ')}`, 'none')
-    .option('--concurrency <n>', 'requests in flight (default 1)')
     .option('--temperature <t>', "sampling temperature (the task's default otherwise)")
     .option('--max-new-tokens <n>', "generation budget (the task's default otherwise)")
-    .option('--judge <spec>', 'video-qa: a judge model backend (Video-ChatGPT protocol); exact match without')
     .option('--no-progress', 'no progress output');
 }
 
 export function registerEvalCommands(program: Command, io: CliIo): void {
   const evalCommand = program
     .command('eval')
-    .description('evaluate a model on the paper benchmarks and compare runs: `locvlm eval <task> --backend ...`');
+    .description(
+      'evaluate a model on the paper benchmarks and compare runs: `locvlm eval <task> [--model DIR | --endpoint URL --model-name NAME] ...`',
+    );
 
   // One sub-command per task, so `locvlm eval <task> --help` shows the flags and the files it reads.
   for (const name of EVAL_TASK_NAMES) {

@@ -131,6 +131,26 @@ describe('locvlm ask | locate | describe on the tiny local model', () => {
       [['ask', '--model', tinyModelDir, '--image', join(dir, 'missing.png'), 'q'], /--image .*missing\.png/],
       [['ask', '--model', join(dir, 'no-model'), '--image', scene, 'q'], /no-model/],
       [['ask', '--endpoint', 'http://127.0.0.1:9', '--image', scene, 'q'], /--endpoint needs --model-name/],
+      [
+        [
+          'ask',
+          '--model',
+          tinyModelDir,
+          '--endpoint',
+          'http://127.0.0.1:9',
+          '--model-name',
+          'm',
+          '--image',
+          scene,
+          'q',
+        ],
+        /^error: give either --model DIR or --endpoint URL, not both$/,
+      ],
+      [
+        ['ask', '--model', tinyModelDir, '--model-name', 'm', '--image', scene, 'q'],
+        /--model-name goes with --endpoint/,
+      ],
+      [['ask', '--model', tinyModelDir, '--api-key', 'k', '--image', scene, 'q'], /--api-key goes with --endpoint/],
       [['locate', '--model', tinyModelDir, '--image', scene, '--codec', 'nope', 'cat'], /unknown codec kind/],
       [['ask', '--model', tinyModelDir, '--image', scene, '--max-tokens', '0', 'q'], /--max-tokens "0"/],
     ];
