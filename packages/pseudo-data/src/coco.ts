@@ -127,7 +127,8 @@ function fastAnnotation(value: unknown): CocoAnnotation | undefined {
   if (w < 0 || h < 0) return undefined;
   if (iscrowd !== undefined && iscrowd !== 0 && iscrowd !== 1) return undefined;
   if (area !== undefined && !(isFiniteNumber(area) && area >= 0)) return undefined;
-  return { id, image_id, category_id, bbox: [x, y, w, h], iscrowd: iscrowd ?? 0, area: area ?? w * h };
+  // The parsed box array is fresh and checked: kept as is rather than copied (one allocation less per annotation).
+  return { id, image_id, category_id, bbox: bbox as CocoBox, iscrowd: iscrowd ?? 0, area: area ?? w * h };
 }
 
 function fastImage(value: unknown): CocoImage | undefined {
