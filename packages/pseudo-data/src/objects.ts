@@ -39,9 +39,9 @@ export function cocoBoxToCorners(bbox: readonly [number, number, number, number]
 export type ImageCollection = Iterable<AnnotatedImage> & { readonly length: number };
 
 /**
- * The same images as `imagesFromCoco`, built one at a time while iterating (annotations grouped by an index, objects
- * made on demand). At COCO-train scale this avoids keeping 860k more objects alive, which the garbage collector
- * would otherwise copy around for the whole build. Iterate as often as needed.
+ * The same images as `imagesFromCoco`, built one at a time while iterating. At COCO-train scale this avoids keeping
+ * 860k more objects alive, which the garbage collector would otherwise copy around for the whole build. Iterate as
+ * often as needed.
  */
 export function cocoImages(dataset: CocoDataset): ImageCollection {
   const { images, annotations } = dataset;
@@ -49,20 +49,43 @@ export function cocoImages(dataset: CocoDataset): ImageCollection {
   images.forEach((image, i) => {
     indexOf.set(image.id, i);
   });
-  // Counting sort of annotation indices by image, keeping file order within an image.
+  // Counting sort of annotations by image, keeping file order within an image. What the objects need (id,
+  // category, clamped box, crowd flag) is copied, in image order, into flat typed arrays: annotations sit in file
+  // order, and reaching them image by image jumps all over the heap (measured: 0.8 s of cache misses per pass at
+  // COCO-train scale, against a few milliseconds reading the flat arrays in order).
   const start = new Int32Array(images.length + 1);
   const imageOf = new Int32Array(annotations.length);
-  annotations.forEach((a, k) => {
-    const i = indexOf.get(a.image_id) ?? -1;
+  for (let k = 0; k < annotations.length; k++) {
+    const i = indexOf.get((annotations[k] as CocoDataset['annotations'][number]).image_id) ?? -1;
     imageOf[k] = i;
     if (i >= 0) start[i + 1] = (start[i + 1] as number) + 1;
-  });
+  }
   for (let i = 0; i < images.length; i++) start[i + 1] = (start[i + 1] as number) + (start[i] as number);
   const fill = start.slice(0, images.length);
-  const order = new Int32Array(start[images.length] as number);
-  imageOf.forEach((i, k) => {
-    if (i >= 0) order[(fill[i] as number)++] = k;
-  });
+  const count = start[images.length] as number;
+  const objectIds = new Float64Array(count);
+  const categoryIds = new Float64Array(count);
+  const boxes = new Float64Array(count * 4);
+  const crowd = new Uint8Array(count);
+  const widths = Float64Array.from(images, (image) => image.width);
+  const heights = Float64Array.from(images, (image) => image.height);
+  for (let k = 0; k < annotations.length; k++) {
+    const i = imageOf[k] as number;
+    if (i < 0) continue;
+    const a = annotations[k] as CocoDataset['annotations'][number];
+    const j = (fill[i] as number)++;
+    objectIds[j] = a.id;
+    categoryIds[j] = a.category_id;
+    // cocoBoxToCorners, written out: it runs 860k times and TypedArray.set from a fresh array is slow.
+    const [x, y, w, h] = a.bbox;
+    const width = widths[i] as number;
+    const height = heights[i] as number;
+    boxes[j * 4] = clamp(x, width);
+    boxes[j * 4 + 1] = clamp(y, height);
+    boxes[j * 4 + 2] = clamp(x + w, width);
+    boxes[j * 4 + 3] = clamp(y + h, height);
+    crowd[j] = a.iscrowd === 1 ? 1 : 0;
+  }
   return {
     length: images.length,
     *[Symbol.iterator]() {
@@ -70,12 +93,16 @@ export function cocoImages(dataset: CocoDataset): ImageCollection {
         const image = images[i] as CocoDataset['images'][number];
         const objects: AnnotatedObject[] = [];
         for (let j = start[i] as number; j < (start[i + 1] as number); j++) {
-          const a = annotations[order[j] as number] as CocoDataset['annotations'][number];
           objects.push({
-            id: a.id,
-            categoryId: a.category_id,
-            box: cocoBoxToCorners(a.bbox, image.width, image.height),
-            crowd: a.iscrowd === 1,
+            id: objectIds[j] as number,
+            categoryId: categoryIds[j] as number,
+            box: [
+              boxes[j * 4] as number,
+              boxes[j * 4 + 1] as number,
+              boxes[j * 4 + 2] as number,
+              boxes[j * 4 + 3] as number,
+            ],
+            crowd: crowd[j] === 1,
           });
         }
         yield { id: image.id, file: image.file_name, width: image.width, height: image.height, objects };

@@ -32,26 +32,43 @@ export async function openRecordWriter(path: string, format: RecordFormat): Prom
     failure = error;
   });
   let count = 0;
-  let buffer = format === 'json' ? '[' : '';
+  // Records are encoded straight into a 4 MiB buffer (no growing string to flatten and encode again), handed to the
+  // stream when full; a fresh buffer follows, since the stream may still hold the last one.
+  const BUFFER_BYTES = 4 << 20;
+  let buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  let used = 0;
+  const waitForDrain = () =>
+    new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        stream.off('drain', onDrain);
+        stream.off('error', done);
+        if (error) reject(new PseudoDataError('IO', `cannot write ${tmp}: ${error.message}`, { cause: error }));
+        else resolve();
+      };
+      const onDrain = () => done();
+      stream.on('drain', onDrain);
+      stream.on('error', done);
+    });
   const flush = async () => {
     if (failure) throw new PseudoDataError('IO', `cannot write ${tmp}: ${failure.message}`, { cause: failure });
-    if (buffer.length === 0) return;
-    const ok = stream.write(buffer);
-    buffer = '';
-    if (!ok) {
-      await new Promise<void>((resolve, reject) => {
-        const done = (error?: Error) => {
-          stream.off('drain', onDrain);
-          stream.off('error', done);
-          if (error) reject(new PseudoDataError('IO', `cannot write ${tmp}: ${error.message}`, { cause: error }));
-          else resolve();
-        };
-        const onDrain = () => done();
-        stream.on('drain', onDrain);
-        stream.on('error', done);
-      });
-    }
+    if (used === 0) return;
+    const ok = stream.write(buffer.subarray(0, used));
+    buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+    used = 0;
+    if (!ok) await waitForDrain();
   };
+  /** Append text; a UTF-8 character takes at most 3 bytes per UTF-16 unit, so `3 * length` bytes always suffice. */
+  const append = async (text: string) => {
+    if (used + 3 * text.length > BUFFER_BYTES) {
+      await flush();
+      if (3 * text.length > BUFFER_BYTES) {
+        if (!stream.write(text)) await waitForDrain();
+        return;
+      }
+    }
+    used += buffer.write(text, used);
+  };
+  if (format === 'json') await append('[');
   const abort = async () => {
     stream.destroy();
     await rm(tmp, { force: true });
@@ -59,14 +76,13 @@ export async function openRecordWriter(path: string, format: RecordFormat): Prom
   return {
     async write(record) {
       const line = JSON.stringify(record);
-      if (format === 'json') buffer += count === 0 ? `\n${line}` : `,\n${line}`;
-      else buffer += `${line}\n`;
+      if (format === 'json') await append(count === 0 ? `\n${line}` : `,\n${line}`);
+      else await append(`${line}\n`);
       count++;
-      if (buffer.length >= 1 << 20) await flush();
     },
     async close() {
       try {
-        if (format === 'json') buffer += count === 0 ? ']\n' : '\n]\n';
+        if (format === 'json') await append(count === 0 ? ']\n' : '\n]\n');
         await flush();
         stream.end();
         await once(stream, 'finish');
