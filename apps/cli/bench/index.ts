@@ -70,7 +70,7 @@ for (const [k, v] of Object.entries(bounded)) figures[`burst200_queue32_${k}`] =
 for (const [k, v] of Object.entries(roomy)) figures[`burst200_queue256_${k}`] = v;
 figures.burst200_queue256_requestsPerSecond = (roomy.answered / roomy.wallMs) * 1000;
 
-writeBenchReport('cli', figures, [
+writeBenchReport('@locvlm/cli', figures, [
   {
     name: 'burst of 200, queue 32: requests neither answered nor refused with 429',
     value: bounded.other,
