@@ -1,8 +1,12 @@
 #!/usr/bin/env node
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 // shapes-lab CLI: only parses flags, calls the library and prints progress.
 import { Command, InvalidArgumentError } from 'commander';
+import { instructionData, readWorldSplit } from './dataset.js';
 import { ShapesLabError } from './errors.js';
-import { buildWorld } from './world.js';
+import type { Objective } from './objectives.js';
+import { buildWorld, type SplitName } from './world.js';
 
 function count(value: string): number {
   const n = Number(value);
@@ -33,6 +37,37 @@ program
     });
     process.stderr.write('\n');
     console.log(JSON.stringify(summary));
+  });
+
+program
+  .command('data')
+  .description('build LLaVA instruction records (base data + objectives) and eval items from a world')
+  .requiredOption('--world <dir>', 'folder written by `world`')
+  .requiredOption('--out <dir>', 'output folder: llava_<split>.json and eval_<split>.json')
+  .option('--splits <list>', 'comma-separated splits', 'train,test')
+  .option('--bins <n>', 'IVB bins', count, 32)
+  .option('--objectives <list>', 'comma-separated: locpred,negpred,revloc (empty for none)', 'locpred,negpred,revloc')
+  .option('--seed <n>', 'question sampling seed', count, 0)
+  .action(async (o) => {
+    const objectives = String(o.objectives)
+      .split(',')
+      .filter((x) => x.length > 0) as Objective[];
+    for (const x of objectives)
+      if (!['locpred', 'negpred', 'revloc'].includes(x))
+        throw new ShapesLabError('BAD_INPUT', `--objectives: unknown objective "${x}"`);
+    await mkdir(o.out, { recursive: true });
+    for (const split of String(o.splits).split(',') as SplitName[]) {
+      const data = instructionData(await readWorldSplit(o.world, split), { bins: o.bins, objectives, seed: o.seed });
+      for (const [name, value] of [
+        [`llava_${split}.json`, data.records],
+        [`eval_${split}.json`, data.items],
+      ] as const) {
+        const tmp = join(o.out, `${name}.tmp`);
+        await writeFile(tmp, JSON.stringify(value));
+        await rename(tmp, join(o.out, name));
+      }
+      console.log(JSON.stringify({ split, records: data.records.length }));
+    }
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -9,7 +9,34 @@ export {
   SPLIT_ID_BASE,
   toCoco,
 } from './coco.js';
+export {
+  type EvalItem,
+  type InstructionDataOptions,
+  instructionData,
+  readWorldSplit,
+  type WorldSplit,
+} from './dataset.js';
 export { ShapesLabError, type ShapesLabErrorCode } from './errors.js';
+export {
+  type BaseDataOptions,
+  baseQa,
+  type LlavaRecord,
+  presenceQuestion,
+  type QaPair,
+  sideQuestion,
+  toRecord,
+} from './instructions.js';
+export {
+  BBOX_REPR,
+  ivb,
+  ivbBoxText,
+  LOC_TEMPLATES,
+  NEGPRED_TARGET,
+  type Objective,
+  type ObjectiveOptions,
+  objectiveQa,
+  REVLOC_TEMPLATES,
+} from './objectives.js';
 export { renderScenePng, sceneToSvg } from './render.js';
 export { createRng, hashString, type Rng, sceneRng } from './rng.js';
 export {
