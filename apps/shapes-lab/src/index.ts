@@ -26,17 +26,7 @@ export {
   sideQuestion,
   toRecord,
 } from './instructions.js';
-export {
-  BBOX_REPR,
-  ivb,
-  ivbBoxText,
-  LOC_TEMPLATES,
-  NEGPRED_TARGET,
-  type Objective,
-  type ObjectiveOptions,
-  objectiveQa,
-  REVLOC_TEMPLATES,
-} from './objectives.js';
+export { type Objective, type ObjectiveOptions, objectiveQa } from './objectives.js';
 export { renderScenePng, sceneToSvg } from './render.js';
 export { createRng, hashString, type Rng, sceneRng } from './rng.js';
 export {

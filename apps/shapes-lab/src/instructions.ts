@@ -2,6 +2,7 @@
 // and spatial questions. These are the world's stand-in for LLaVA's base instruction data; the localization
 // objectives (LocPred, NegPred, RevLoc) come from ./objectives.ts.
 
+import { hallucinationQuestion, imageRecord, spatialAnswer, spatialQuestion } from '@locvlm/prompts';
 import type { SceneGraph } from './coco.js';
 import { createRng, hashString, type Rng } from './rng.js';
 import { CATEGORIES, COLOURS, SHAPES } from './vocabulary.js';
@@ -20,15 +21,9 @@ export interface QaPair {
   answer: string;
 }
 
+/** A one-turn LLaVA record (via @locvlm/prompts: `<image>` in front of the question). */
 export function toRecord(image: string, id: string, qa: QaPair): LlavaRecord {
-  return {
-    id,
-    image,
-    conversations: [
-      { from: 'human', value: `<image>\n${qa.question}` },
-      { from: 'gpt', value: qa.answer },
-    ],
-  };
+  return imageRecord({ id, image, pairs: [{ question: qa.question, answer: qa.answer }] }) as LlavaRecord;
 }
 
 type Obj = SceneGraph['objects'][number];
@@ -39,12 +34,12 @@ const plural = (shape: string) => `${shape}s`;
 
 /** Presence question in the hallucination benchmarks' exact form: `Is there a/an {obj} in the image?`. */
 export function presenceQuestion(category: string): string {
-  return `Is there ${article(category)} ${category} in the image?`;
+  return hallucinationQuestion(category);
 }
 
-/** COCO-Spatial's released form: `Which side of the {left} is the {right}?`. */
-export function sideQuestion(reference: string, target: string): string {
-  return `Which side of the ${reference} is the ${target}?`;
+/** COCO-Spatial's released form: `Which side of the {reference} is the {subject}?`. */
+export function sideQuestion(reference: string, subject: string): string {
+  return spatialQuestion({ reference, subject }, 'released');
 }
 
 function unique(graph: SceneGraph): Obj[] {
@@ -126,7 +121,7 @@ function spatial(graph: SceneGraph, rng: Rng): QaPair[] {
     out.push({
       kind: 'side',
       question: sideQuestion(reference, target),
-      answer: `The ${target} is on the ${side} side of the ${reference}.`,
+      answer: spatialAnswer({ reference, subject: target, subjectSide: side }, 'released'),
     });
   }
   const vertical = rels.filter((r) => r.predicate === 'above' || r.predicate === 'below');
