@@ -1,7 +1,25 @@
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
+export { modelFrameTransform } from './image/frame.js';
+export {
+  clipPlan,
+  cropRgb,
+  decodeImage,
+  executePlan,
+  type PixelOp,
+  type PreprocessedImage,
+  type PreprocessPlan,
+  padBackground,
+  padRgb,
+  preprocessRgb,
+  type RgbImage,
+  summarisePlan,
+  toPixelValues,
+} from './image/preprocess.js';
+export { type ImageLimits, parseDataUrl, readImageSource } from './image/source.js';
 export { writeFileAtomic } from './jobs/atomic-write.js';
 export { diffJson, type JsonValue, openRunFile, type RunFile } from './jobs/run-file.js';
 export { type JobEntry, type JobProgress, type RunJobOptions, runJob } from './jobs/run-job.js';
+export { type AnswerLocation, type AskRequest, type AskResult, ask } from './locate.js';
 export type {
   ChatMessage,
   ContentPart,
@@ -11,3 +29,26 @@ export type {
   ImageSource,
   VisionLanguageModel,
 } from './model.js';
+export { type ImageProcessingConfig, loadModelConfig, type ModelConfig } from './onnx/config.js';
+export type { SessionOptions } from './onnx/engine.js';
+export {
+  type CompletionRequest,
+  type CompletionResult,
+  loadOnnxModel,
+  type MediaInput,
+  type OnnxModelOptions,
+  OnnxVisionLanguageModel,
+  type PromptRenderer,
+  type VideoFrames,
+  type VideoPooling,
+} from './onnx/model.js';
+export { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from './onnx/ort.js';
+export { conversationRenderer, DEFAULT_CONVERSATION_TEMPLATE } from './onnx/render.js';
+export { SeededRandom } from './onnx/sampling.js';
+export {
+  createOpenAIModel,
+  OpenAICompatibleModel,
+  type OpenAIEndpoint,
+  type OpenAIModelOptions,
+  sniffImageType,
+} from './openai/model.js';

@@ -1,0 +1,234 @@
+// Reads and validates the JSON files of a transformers.js / Optimum LLaVA model directory.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { RuntimeError } from '../errors.js';
+
+const textConfigSchema = z.looseObject({
+  model_type: z.string().optional(),
+  vocab_size: z.number().int().positive().optional(),
+  hidden_size: z.number().int().positive(),
+  num_hidden_layers: z.number().int().positive(),
+  num_attention_heads: z.number().int().positive(),
+  num_key_value_heads: z.number().int().positive().optional(),
+  head_dim: z.number().int().positive().optional(),
+  max_position_embeddings: z.number().int().positive().optional(),
+  eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).optional(),
+  bos_token_id: z.number().int().optional(),
+  pad_token_id: z.number().int().optional(),
+});
+
+const configSchema = z.looseObject({
+  model_type: z.string(),
+  image_token_index: z.number().int().nonnegative().optional(),
+  image_token_id: z.number().int().nonnegative().optional(),
+  text_config: textConfigSchema,
+  vision_config: z.looseObject({ image_size: z.number().int().positive().optional() }).optional(),
+  /** LocVLM's own hints: which chat template and image aspect handling the model was trained with. */
+  locvlm: z
+    .looseObject({
+      conversation_template: z.string().optional(),
+      image_aspect_ratio: z.enum(['pad', 'square', 'none']).optional(),
+    })
+    .optional(),
+});
+
+const sizeSchema = z.union([
+  z.number().int().positive(),
+  z.looseObject({
+    shortest_edge: z.number().int().positive().optional(),
+    height: z.number().int().positive().optional(),
+    width: z.number().int().positive().optional(),
+  }),
+]);
+
+const preprocessorSchema = z.looseObject({
+  image_processor_type: z.string().optional(),
+  do_resize: z.boolean().optional(),
+  size: sizeSchema.optional(),
+  resample: z.number().int().optional(),
+  do_center_crop: z.boolean().optional(),
+  crop_size: sizeSchema.optional(),
+  do_rescale: z.boolean().optional(),
+  rescale_factor: z.number().optional(),
+  do_normalize: z.boolean().optional(),
+  image_mean: z.union([z.number(), z.array(z.number()).length(3)]).optional(),
+  image_std: z.union([z.number(), z.array(z.number()).length(3)]).optional(),
+  do_convert_rgb: z.boolean().optional(),
+  do_pad: z.boolean().optional(),
+});
+
+const processorSchema = z.looseObject({
+  image_token: z.string().optional(),
+  patch_size: z.number().int().positive().optional(),
+  num_additional_image_tokens: z.number().int().nonnegative().optional(),
+});
+
+const generationSchema = z.looseObject({
+  eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).optional(),
+  bos_token_id: z.number().int().optional(),
+  pad_token_id: z.number().int().optional(),
+  max_new_tokens: z.number().int().positive().optional(),
+});
+
+/** CLIP-style preprocessing numbers, resolved from preprocessor_config.json. */
+export interface ImageProcessingConfig {
+  /** Shortest edge after resize. */
+  resizeShortestEdge: number;
+  /** Centre crop size (equal to the resize edge when the config has no crop). */
+  cropWidth: number;
+  cropHeight: number;
+  /** PIL resample code: 2 bilinear, 3 bicubic (CLIP's), 0 nearest. */
+  resample: 0 | 2 | 3;
+  rescaleFactor: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  doNormalize: boolean;
+  doRescale: boolean;
+}
+
+export interface ModelConfig {
+  dir: string;
+  modelType: string;
+  imageTokenId: number;
+  imageToken: string;
+  /** Rows of image features the vision encoder gives for one image, as the processor config promises. */
+  imageTokensPerImage: number;
+  hiddenSize: number;
+  numLayers: number;
+  numKeyValueHeads: number;
+  headDim: number;
+  vocabSize?: number;
+  maxPositions: number;
+  eosTokenIds: number[];
+  padTokenId: number;
+  bosTokenId?: number;
+  image: ImageProcessingConfig;
+  conversationTemplate?: string;
+  /** LLaVA-1.5's `image_aspect_ratio`: `pad` pads to a square with the mean colour first. */
+  imageAspectRatio: 'pad' | 'square' | 'none';
+}
+
+async function readJson(path: string, required: boolean): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if (!required && (cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new RuntimeError('MODEL_FILES', `cannot read model file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new RuntimeError('MODEL_FILES', `${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : '(root)';
+    throw new RuntimeError('MODEL_CONFIG', `${path}: ${where}: ${issue?.message ?? 'invalid'}`, {
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
+
+function edge(size: z.infer<typeof sizeSchema> | undefined, path: string, key: string): { w: number; h: number } {
+  if (size === undefined) throw new RuntimeError('MODEL_CONFIG', `${path}: ${key} is missing`);
+  if (typeof size === 'number') return { w: size, h: size };
+  if (size.shortest_edge !== undefined) return { w: size.shortest_edge, h: size.shortest_edge };
+  if (size.width !== undefined && size.height !== undefined) return { w: size.width, h: size.height };
+  throw new RuntimeError(
+    'MODEL_CONFIG',
+    `${path}: ${key} ${JSON.stringify(size)} has neither shortest_edge nor width+height`,
+  );
+}
+
+function triple(v: number | number[] | undefined, fallback: [number, number, number]): [number, number, number] {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number') return [v, v, v];
+  return [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0];
+}
+
+/** Load config.json, preprocessor_config.json, processor_config.json and generation_config.json of a model dir. */
+export async function loadModelConfig(dir: string): Promise<ModelConfig> {
+  try {
+    const s = await stat(dir);
+    if (!s.isDirectory()) throw new RuntimeError('MODEL_FILES', `model path ${dir} is not a directory`);
+  } catch (cause) {
+    if (cause instanceof RuntimeError) throw cause;
+    throw new RuntimeError('MODEL_FILES', `model directory ${dir} cannot be read: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  const configPath = join(dir, 'config.json');
+  const preprocessorPath = join(dir, 'preprocessor_config.json');
+  const processorPath = join(dir, 'processor_config.json');
+  const generationPath = join(dir, 'generation_config.json');
+  const config = parseWith(configSchema, await readJson(configPath, true), configPath);
+  const pre = parseWith(preprocessorSchema, await readJson(preprocessorPath, true), preprocessorPath);
+  const proc = parseWith(processorSchema, (await readJson(processorPath, false)) ?? {}, processorPath);
+  const gen = parseWith(generationSchema, (await readJson(generationPath, false)) ?? {}, generationPath);
+
+  const text = config.text_config;
+  const imageTokenId = config.image_token_index ?? config.image_token_id;
+  if (imageTokenId === undefined) {
+    throw new RuntimeError('MODEL_CONFIG', `${configPath}: image_token_index is missing`);
+  }
+  const headDim = text.head_dim ?? text.hidden_size / text.num_attention_heads;
+  if (!Number.isInteger(headDim)) {
+    throw new RuntimeError(
+      'MODEL_CONFIG',
+      `${configPath}: text_config.hidden_size ${text.hidden_size} is not divisible by num_attention_heads ${text.num_attention_heads}`,
+    );
+  }
+  const resize = edge(pre.size, preprocessorPath, 'size');
+  const crop = pre.do_center_crop === false ? resize : edge(pre.crop_size ?? pre.size, preprocessorPath, 'crop_size');
+  const patch = proc.patch_size;
+  const visionPatch = (config.vision_config as { patch_size?: number } | undefined)?.patch_size;
+  const patchSize = patch ?? visionPatch;
+  if (patchSize === undefined) {
+    throw new RuntimeError('MODEL_CONFIG', `${processorPath}: patch_size is missing (and vision_config has none)`);
+  }
+  const imageTokensPerImage =
+    Math.floor(crop.h / patchSize) * Math.floor(crop.w / patchSize) + (proc.num_additional_image_tokens ?? 0);
+  const eos = gen.eos_token_id ?? text.eos_token_id ?? 2;
+  const resample = pre.resample ?? 2;
+  if (resample !== 0 && resample !== 2 && resample !== 3) {
+    throw new RuntimeError('MODEL_CONFIG', `${preprocessorPath}: resample ${resample} is not supported (0, 2 or 3)`);
+  }
+  return {
+    dir,
+    modelType: config.model_type,
+    imageTokenId,
+    imageToken: proc.image_token ?? '<image>',
+    imageTokensPerImage,
+    hiddenSize: text.hidden_size,
+    numLayers: text.num_hidden_layers,
+    numKeyValueHeads: text.num_key_value_heads ?? text.num_attention_heads,
+    headDim,
+    ...(text.vocab_size !== undefined ? { vocabSize: text.vocab_size } : {}),
+    maxPositions: text.max_position_embeddings ?? 4096,
+    eosTokenIds: Array.isArray(eos) ? eos : [eos],
+    padTokenId: gen.pad_token_id ?? text.pad_token_id ?? 0,
+    ...(gen.bos_token_id !== undefined ? { bosTokenId: gen.bos_token_id } : {}),
+    image: {
+      resizeShortestEdge: Math.min(resize.w, resize.h),
+      cropWidth: crop.w,
+      cropHeight: crop.h,
+      resample,
+      rescaleFactor: pre.rescale_factor ?? 1 / 255,
+      mean: triple(pre.image_mean, [0.5, 0.5, 0.5]),
+      std: triple(pre.image_std, [0.5, 0.5, 0.5]),
+      doNormalize: pre.do_normalize ?? false,
+      doRescale: pre.do_rescale ?? true,
+    },
+    ...(config.locvlm?.conversation_template !== undefined
+      ? { conversationTemplate: config.locvlm.conversation_template }
+      : {}),
+    imageAspectRatio: config.locvlm?.image_aspect_ratio ?? 'pad',
+  };
+}

@@ -1,0 +1,471 @@
+// The three ONNX sessions of a LLaVA-family model and the decoding loop over them.
+//
+// KV cache: the merged decoder graph itself concatenates past + new keys into `present` (that Concat is inside the
+// graph and cannot be avoided from outside). What this loop avoids is everything around it: `present` tensors are fed
+// back as the next `past` without any copy (onnxruntime-node wraps the JS buffer), the embeddings of generated tokens
+// come from a table read once at load instead of a session call per step, and only the last row of logits is read.
+// onnxruntime-node 1.30 has no IO binding, and its preallocated outputs (run(feeds, fetches)) still copy each output
+// into a new JS buffer, which measured slower here, so they are not used (see README, "KV cache").
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { RuntimeError } from '../errors.js';
+import type { ModelConfig } from './config.js';
+import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice, loadOrt, type Ort } from './ort.js';
+import { argmax, SeededRandom, sampleToken } from './sampling.js';
+
+export interface SessionOptions {
+  /** 'auto' (default): CUDA when installed and a GPU is present, else CPU. */
+  device?: DeviceChoice;
+  /** Threads inside one operator (onnxruntime's intraOpNumThreads); default: onnxruntime's choice (all cores). */
+  intraOpThreads?: number;
+  /** Threads across operators (interOpNumThreads); only used with parallel execution. */
+  interOpThreads?: number;
+  /**
+   * onnxruntime's graph optimisation level. Default 'all': on the 113M bench model it decoded about 10% faster than
+   * onnxruntime-node's own default (which transformers.js uses) and cost about 28% more RSS; pick 'extended' to
+   * save the memory.
+   */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Read the embedding table once at load when it is at most this many bytes (default 128 MiB); 0 turns it off. */
+  embeddingTableMaxBytes?: number;
+}
+
+export interface DecodeParams {
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+  eosTokenIds: number[];
+  /** false recomputes the whole sequence every step (slow; for checking the cache). */
+  useCache?: boolean;
+  signal?: AbortSignal;
+  /** Called after each step with the token chosen for each row still running; return rows that must stop now. */
+  onStep?: (step: number, tokens: Array<number | null>) => Iterable<number> | undefined;
+}
+
+export interface PreparedSequence {
+  /** Token ids with the image token repeated once per image-feature row. */
+  ids: number[];
+  /** Image features for this sequence's image-token rows, in order ([rows * hidden]). */
+  imageFeatures: Float32Array | null;
+}
+
+export interface DecodeOutput {
+  tokens: number[][];
+  finishReasons: Array<'stop' | 'length'>;
+  promptMs: number;
+  firstTokenMs: number;
+}
+
+interface DecoderLayout {
+  pastNames: string[];
+  presentNames: string[];
+  hasPositionIds: boolean;
+  hasUseCacheBranch: boolean;
+}
+
+function dimsOf(meta: InferenceSession.ValueMetadata | undefined): ReadonlyArray<number | string> | undefined {
+  return meta?.isTensor ? meta.shape : undefined;
+}
+
+export class LlavaEngine {
+  private embeddingTable: Float32Array | null = null;
+  private vocabSize = 0;
+
+  private constructor(
+    readonly config: ModelConfig,
+    readonly provider: ExecutionProviderChoice,
+    private readonly ort: Ort,
+    private readonly vision: InferenceSession,
+    private readonly embed: InferenceSession,
+    private readonly decoder: InferenceSession,
+    private readonly layout: DecoderLayout,
+  ) {}
+
+  static async load(config: ModelConfig, options: SessionOptions = {}): Promise<LlavaEngine> {
+    const ort = await loadOrt();
+    let provider = chooseExecutionProvider(options.device ?? 'auto');
+    const paths = ['vision_encoder.onnx', 'embed_tokens.onnx', 'decoder_model_merged.onnx'].map((f) =>
+      join(config.dir, 'onnx', f),
+    );
+    for (const path of paths) {
+      try {
+        const s = await stat(path);
+        if (!s.isFile() || s.size === 0) throw new Error(s.size === 0 ? 'the file is empty' : 'not a file');
+      } catch (cause) {
+        throw new RuntimeError(
+          'MODEL_FILES',
+          `model file ${path} is missing or unreadable: ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
+      }
+    }
+    const sessionOptions = (p: 'cpu' | 'cuda'): InferenceSession.SessionOptions => ({
+      executionProviders: [p],
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      ...(options.interOpThreads !== undefined ? { interOpNumThreads: options.interOpThreads } : {}),
+    });
+    const create = async (path: string, p: 'cpu' | 'cuda') => {
+      try {
+        return await ort.InferenceSession.create(path, sessionOptions(p));
+      } catch (cause) {
+        throw new RuntimeError(
+          'MODEL_FILES',
+          `${path} cannot be loaded as an ONNX model: ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
+      }
+    };
+    let sessions: InferenceSession[];
+    try {
+      sessions = await Promise.all(paths.map((p) => create(p, provider.provider)));
+    } catch (cause) {
+      if (provider.provider !== 'cuda' || options.device === 'cuda') throw cause;
+      provider = { provider: 'cpu', reason: `CPU because the CUDA session failed: ${(cause as Error).message}` };
+      sessions = await Promise.all(paths.map((p) => create(p, 'cpu')));
+    }
+    const [vision, embed, decoder] = sessions as [InferenceSession, InferenceSession, InferenceSession];
+    const layout = checkGraphs(config, paths, vision, embed, decoder);
+    const engine = new LlavaEngine(config, provider, ort, vision, embed, decoder, layout);
+    await engine.readEmbeddingTable(options.embeddingTableMaxBytes ?? 128 * 1024 * 1024);
+    return engine;
+  }
+
+  /** True when generated tokens are embedded from the table read at load (no session call per step). */
+  get hasEmbeddingTable(): boolean {
+    return this.embeddingTable !== null;
+  }
+
+  private async readEmbeddingTable(maxBytes: number): Promise<void> {
+    const vocab = this.config.vocabSize;
+    if (vocab === undefined || vocab * this.config.hiddenSize * 4 > maxBytes) return;
+    const ids = new BigInt64Array(vocab);
+    for (let i = 0; i < vocab; i++) ids[i] = BigInt(i);
+    try {
+      this.embeddingTable = await this.embedIds(ids, 1, vocab);
+    } catch (cause) {
+      throw new RuntimeError(
+        'MODEL_CONFIG',
+        `config.json text_config.vocab_size ${vocab} does not fit onnx/embed_tokens.onnx: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    this.vocabSize = vocab;
+  }
+
+  private async run(
+    session: InferenceSession,
+    feeds: Record<string, Tensor>,
+    what: string,
+  ): Promise<InferenceSession.OnnxValueMapType> {
+    try {
+      return await session.run(feeds);
+    } catch (cause) {
+      throw new RuntimeError('BACKEND', `${what} failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /** Image features for a batch of preprocessed images (CHW each): [images * tokensPerImage * hidden]. */
+  async encodeImages(pixels: Float32Array[], height: number, width: number): Promise<Float32Array> {
+    const n = pixels.length;
+    const plane = 3 * height * width;
+    const data = new Float32Array(n * plane);
+    pixels.forEach((p, i) => {
+      data.set(p, i * plane);
+    });
+    const input = new this.ort.Tensor('float32', data, [n, 3, height, width]);
+    const out = await this.run(this.vision, { [this.vision.inputNames[0]!]: input }, 'vision encoder');
+    const features = out[this.vision.outputNames[0]!] as Tensor;
+    const dims = features.dims;
+    const rows = dims.length === 3 ? dims[1]! : dims[0]! / n;
+    const hidden = dims[dims.length - 1]!;
+    if (hidden !== this.config.hiddenSize) {
+      throw new RuntimeError(
+        'MODEL_CONFIG',
+        `vision encoder gives features of width ${hidden} but config.json text_config.hidden_size is ${this.config.hiddenSize}`,
+      );
+    }
+    if (rows !== this.config.imageTokensPerImage) {
+      throw new RuntimeError(
+        'MODEL_CONFIG',
+        `vision encoder gives ${rows} feature rows per image but the processor config promises ${this.config.imageTokensPerImage} image tokens (patch_size, crop_size, num_additional_image_tokens)`,
+      );
+    }
+    return features.data as Float32Array;
+  }
+
+  private async embedIds(ids: BigInt64Array, batch: number, length: number): Promise<Float32Array> {
+    const input = new this.ort.Tensor('int64', ids, [batch, length]);
+    const out = await this.run(this.embed, { [this.embed.inputNames[0]!]: input }, 'embed_tokens');
+    return (out[this.embed.outputNames[0]!] as Tensor).data as Float32Array;
+  }
+
+  /** Embeddings of token ids [batch, length] -> [batch * length * hidden]. */
+  async embedTokens(ids: ArrayLike<number>, batch: number, length: number): Promise<Float32Array> {
+    const h = this.config.hiddenSize;
+    const table = this.embeddingTable;
+    if (table) {
+      const out = new Float32Array(ids.length * h);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        if (id < 0 || id >= this.vocabSize)
+          throw new RuntimeError(
+            'MODEL_CONFIG',
+            `token id ${id} is outside the embedding table of config.json text_config.vocab_size ${this.vocabSize}`,
+          );
+        out.set(table.subarray(id * h, (id + 1) * h), i * h);
+      }
+      return out;
+    }
+    const big = new BigInt64Array(ids.length);
+    for (let i = 0; i < ids.length; i++) big[i] = BigInt(ids[i]!);
+    return this.embedIds(big, batch, length);
+  }
+
+  /** Prompt embeddings of one left-padded batch with image rows replaced by image features. */
+  private async promptEmbeddings(seqs: PreparedSequence[], width: number): Promise<Float32Array> {
+    const h = this.config.hiddenSize;
+    const ids = new Array<number>(seqs.length * width).fill(this.config.padTokenId);
+    seqs.forEach((s, b) => {
+      for (let i = 0; i < s.ids.length; i++) ids[b * width + (width - s.ids.length) + i] = s.ids[i]!;
+    });
+    const embeds = await this.embedTokens(ids, seqs.length, width);
+    seqs.forEach((s, b) => {
+      const rows: number[] = [];
+      s.ids.forEach((id, i) => {
+        if (id === this.config.imageTokenId) rows.push(b * width + (width - s.ids.length) + i);
+      });
+      const featureRows = s.imageFeatures ? s.imageFeatures.length / h : 0;
+      if (rows.length !== featureRows) {
+        throw new RuntimeError(
+          'MODEL_CONFIG',
+          `sequence ${b} has ${rows.length} image-token rows (id ${this.config.imageTokenId}) but ${featureRows} image feature rows`,
+        );
+      }
+      rows.forEach((row, k) => {
+        embeds.set(s.imageFeatures!.subarray(k * h, (k + 1) * h), row * h);
+      });
+    });
+    return embeds;
+  }
+
+  private emptyPast(batch: number): Tensor {
+    return new this.ort.Tensor('float32', new Float32Array(0), [
+      batch,
+      this.config.numKeyValueHeads,
+      0,
+      this.config.headDim,
+    ]);
+  }
+
+  /** Generate for a batch of prepared sequences (left-padded together); tokens per row, EOS excluded. */
+  async decode(seqs: PreparedSequence[], params: DecodeParams): Promise<DecodeOutput> {
+    const t0 = performance.now();
+    const ort = this.ort;
+    const batch = seqs.length;
+    const h = this.config.hiddenSize;
+    const width = Math.max(...seqs.map((s) => s.ids.length));
+    const useCache = params.useCache ?? true;
+    const eos = new Set(params.eosTokenIds);
+    const random = new SeededRandom(params.seed);
+    const sampling = { temperature: params.temperature, topP: params.topP };
+
+    // Attention mask [batch, total] and positions of the left-padded prompt; pads get position 1 as Hugging Face
+    // does. The mask grows by one column of ones per step (one typed-array copy per row, no per-element work).
+    let total = width;
+    let maskData = new BigInt64Array(batch * width);
+    seqs.forEach((s, b) => {
+      maskData.fill(1n, b * width + (width - s.ids.length), (b + 1) * width);
+    });
+    const nextPosition = seqs.map((s) => s.ids.length);
+    let inputs = await this.promptEmbeddings(seqs, width);
+    let inputLength = width;
+    const positionsOf = (mask: BigInt64Array, columns: number): BigInt64Array => {
+      const pos = new BigInt64Array(mask.length);
+      for (let b = 0; b < batch; b++) {
+        let c = -1n;
+        for (let j = 0; j < columns; j++) pos[b * columns + j] = mask[b * columns + j] ? ++c : 1n;
+      }
+      return pos;
+    };
+    let positions = positionsOf(maskData, width);
+    let allEmbeds = useCache ? null : inputs;
+
+    let past: Tensor[] = this.layout.pastNames.map(() => this.emptyPast(batch));
+    const tokens: number[][] = seqs.map(() => []);
+    const finished: Array<'stop' | 'length' | null> = seqs.map(() => null);
+    let promptMs = 0;
+    let firstTokenMs = 0;
+
+    for (let step = 0; step < params.maxNewTokens; step++) {
+      if (params.signal?.aborted) throw new RuntimeError('ABORTED', 'generation was aborted');
+      const feeds: Record<string, Tensor> = {
+        inputs_embeds: new ort.Tensor('float32', inputs, [batch, inputLength, h]),
+        attention_mask: new ort.Tensor('int64', maskData, [batch, total]),
+      };
+      if (this.layout.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', positions, [batch, inputLength]);
+      if (this.layout.hasUseCacheBranch) {
+        feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([past[0]!.dims[2]! > 0 ? 1 : 0]), [1]);
+      }
+      this.layout.pastNames.forEach((name, i) => {
+        feeds[name] = past[i]!;
+      });
+      const out = await this.run(this.decoder, feeds, 'decoder step');
+      const logits = out.logits as Tensor;
+      const vocab = logits.dims[2]!;
+      if (this.config.vocabSize !== undefined && vocab !== this.config.vocabSize) {
+        throw new RuntimeError(
+          'MODEL_CONFIG',
+          `the decoder gives ${vocab} logits per token but config.json text_config.vocab_size is ${this.config.vocabSize}`,
+        );
+      }
+      const logitsData = logits.data as Float32Array;
+      if (useCache) past = this.layout.presentNames.map((n) => out[n] as Tensor);
+
+      const chosen: Array<number | null> = [];
+      for (let b = 0; b < batch; b++) {
+        if (finished[b]) {
+          chosen.push(null);
+          continue;
+        }
+        const offset = (b * inputLength + inputLength - 1) * vocab;
+        const token =
+          sampling.temperature > 0
+            ? sampleToken(logitsData, offset, vocab, sampling, random)
+            : argmax(logitsData, offset, vocab);
+        if (eos.has(token)) {
+          finished[b] = 'stop';
+          chosen.push(null);
+        } else {
+          tokens[b]!.push(token);
+          chosen.push(token);
+        }
+      }
+      if (step === 0) {
+        promptMs = performance.now() - t0;
+        firstTokenMs = promptMs;
+      }
+      const stopRows = params.onStep?.(step, chosen);
+      if (stopRows) for (const b of stopRows) finished[b] ??= 'stop';
+      if (finished.every((f) => f !== null)) break;
+
+      // Next input: the chosen token of each row (finished rows repeat a pad token; their output is ignored).
+      const nextIds = chosen.map((t) => t ?? this.config.padTokenId);
+      const next = await this.embedTokens(nextIds, batch, 1);
+      const grownMask = new BigInt64Array(batch * (total + 1));
+      for (let b = 0; b < batch; b++) {
+        grownMask.set(maskData.subarray(b * total, (b + 1) * total), b * (total + 1));
+        grownMask[b * (total + 1) + total] = 1n;
+      }
+      maskData = grownMask;
+      total += 1;
+      if (useCache) {
+        inputs = next;
+        inputLength = 1;
+        positions = BigInt64Array.from(nextPosition, (p) => BigInt(p));
+      } else {
+        // Without cache: the whole sequence again, with zero-length past.
+        const grown = new Float32Array(allEmbeds!.length + batch * h);
+        for (let b = 0; b < batch; b++) {
+          grown.set(allEmbeds!.subarray(b * inputLength * h, (b + 1) * inputLength * h), b * (inputLength + 1) * h);
+          grown.set(next.subarray(b * h, (b + 1) * h), (b * (inputLength + 1) + inputLength) * h);
+        }
+        allEmbeds = grown;
+        inputs = grown;
+        inputLength += 1;
+        positions = positionsOf(maskData, total);
+      }
+      for (let b = 0; b < batch; b++) nextPosition[b]! += 1;
+    }
+    return {
+      tokens,
+      finishReasons: finished.map((f) => f ?? 'length'),
+      promptMs,
+      firstTokenMs,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.vision.release(), this.embed.release(), this.decoder.release()]);
+  }
+}
+
+/** Check that the three graphs have the inputs and outputs this loop feeds, and agree with config.json. */
+function checkGraphs(
+  config: ModelConfig,
+  paths: string[],
+  vision: InferenceSession,
+  embed: InferenceSession,
+  decoder: InferenceSession,
+): DecoderLayout {
+  const [visionPath, embedPath, decoderPath] = paths as [string, string, string];
+  const fail = (path: string, message: string) => {
+    throw new RuntimeError('MODEL_CONFIG', `${path}: ${message}`);
+  };
+  if (vision.inputNames.length < 1 || vision.outputNames.length < 1)
+    fail(visionPath, 'expects pixel_values -> image_features');
+  const pixelDims = dimsOf(vision.inputMetadata[0]);
+  if (pixelDims && pixelDims.length === 4) {
+    const [, c, ph, pw] = pixelDims;
+    if (typeof c === 'number' && c !== 3) fail(visionPath, `takes ${c} colour channels, not 3`);
+    if (typeof ph === 'number' && ph !== config.image.cropHeight)
+      fail(visionPath, `takes images of height ${ph} but preprocessor_config.json crops to ${config.image.cropHeight}`);
+    if (typeof pw === 'number' && pw !== config.image.cropWidth)
+      fail(visionPath, `takes images of width ${pw} but preprocessor_config.json crops to ${config.image.cropWidth}`);
+  }
+  if (embed.inputNames.length !== 1)
+    fail(embedPath, `expects one input (input_ids), has ${embed.inputNames.join(', ')}`);
+  const embedDims = dimsOf(embed.outputMetadata[0]);
+  const embedWidth = embedDims?.[embedDims.length - 1];
+  if (typeof embedWidth === 'number' && embedWidth !== config.hiddenSize)
+    fail(embedPath, `gives embeddings of width ${embedWidth} but text_config.hidden_size is ${config.hiddenSize}`);
+
+  const inputs = new Set(decoder.inputNames);
+  for (const name of ['inputs_embeds', 'attention_mask']) {
+    if (!inputs.has(name)) fail(decoderPath, `has no input ${name} (inputs: ${decoder.inputNames.join(', ')})`);
+  }
+  if (!decoder.outputNames.includes('logits')) fail(decoderPath, 'has no output logits');
+  const pastNames: string[] = [];
+  const presentNames: string[] = [];
+  for (let i = 0; i < config.numLayers; i++) {
+    for (const kind of ['key', 'value']) {
+      const past = `past_key_values.${i}.${kind}`;
+      const present = `present.${i}.${kind}`;
+      if (!inputs.has(past))
+        fail(decoderPath, `has no input ${past}, but config.json text_config.num_hidden_layers is ${config.numLayers}`);
+      if (!decoder.outputNames.includes(present)) fail(decoderPath, `has no output ${present}`);
+      pastNames.push(past);
+      presentNames.push(present);
+      const meta = decoder.inputMetadata[decoder.inputNames.indexOf(past)];
+      const dims = dimsOf(meta);
+      if (dims && dims.length === 4) {
+        const [, heads, , headDim] = dims;
+        if (typeof heads === 'number' && heads !== config.numKeyValueHeads)
+          fail(
+            decoderPath,
+            `${past} has ${heads} heads but config.json says num_key_value_heads ${config.numKeyValueHeads}`,
+          );
+        if (typeof headDim === 'number' && headDim !== config.headDim)
+          fail(decoderPath, `${past} has head size ${headDim} but config.json gives head_dim ${config.headDim}`);
+      }
+    }
+  }
+  const extraPast = decoder.inputNames.filter((n) => n.startsWith('past_key_values.') && !pastNames.includes(n));
+  if (extraPast.length > 0)
+    fail(
+      decoderPath,
+      `has ${pastNames.length + extraPast.length} past inputs but config.json text_config.num_hidden_layers is ${config.numLayers}`,
+    );
+  return {
+    pastNames,
+    presentNames,
+    hasPositionIds: inputs.has('position_ids'),
+    hasUseCacheBranch: inputs.has('use_cache_branch'),
+  };
+}

@@ -1,0 +1,470 @@
+// The local LLaVA-family model on onnxruntime-node, behind the VisionLanguageModel interface.
+import { resolve } from 'node:path';
+import type { FrameTransform } from '@locvlm/coord-codec';
+import type { PoolingOptions } from '@locvlm/video-pool';
+import { RuntimeError } from '../errors.js';
+import { modelFrameTransform } from '../image/frame.js';
+import {
+  decodeImage,
+  type PreprocessedImage,
+  type PreprocessPlan,
+  preprocessRgb,
+  type RgbImage,
+} from '../image/preprocess.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
+import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
+import { loadModelConfig, type ModelConfig } from './config.js';
+import { type DecodeOutput, LlavaEngine, type PreparedSequence, type SessionOptions } from './engine.js';
+import type { ExecutionProviderChoice } from './ort.js';
+import { conversationRenderer } from './render.js';
+import { TextTracker } from './text.js';
+import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
+
+export interface OnnxModelOptions extends SessionOptions {
+  /** Override config.json's `locvlm.image_aspect_ratio`: 'pad' (LLaVA-1.5, the default) pads to a square first. */
+  imageAspectRatio?: 'pad' | 'square' | 'none';
+  /** Image size limits (bytes, decoded pixels) and whether http(s) image URLs may be fetched. */
+  imageLimits?: ImageLimits;
+  /** Chat template for `generate` (default: config.json's `locvlm.conversation_template`, else llava_v1). */
+  conversationTemplate?: string;
+  /** Render chat messages yourself instead (prompt text with one image placeholder per image or video). */
+  renderPrompt?: PromptRenderer;
+  /**
+   * How a video's frame features become decoder rows: @locvlm/video-pool's Video-ChatGPT pooling with these options
+   * (default: the paper's LocVLM-Vid, T temporal rows then one spatial row per patch, no padding; pass
+   * VIDEO_CHATGPT_POOLING for 100 padded temporal rows), or a function of your own.
+   */
+  poolVideo?: VideoPooling | PoolingOptions;
+  /** Frames (or images) per vision-encoder run (default 16): bounds memory for long videos. */
+  visionBatchSize?: number;
+}
+
+/**
+ * A video given as its sampled frames, in time order: encoded images, or decoded RGB frames such as
+ * @locvlm/video-pool's `extractFrames` returns ({ width, height, data } with 3 bytes per pixel).
+ */
+export interface VideoFrames {
+  frames: Array<ImageSource | RgbImage>;
+}
+
+/** An image, or a video that takes one placeholder and becomes pooled frame features. */
+export type MediaInput = ImageSource | VideoFrames;
+
+/**
+ * Pools a video's per-frame features [frames, tokens, hidden] (row-major) into the rows the decoder sees
+ * (e.g. Video-ChatGPT's temporal + spatial means).
+ */
+export type VideoPooling = (features: Float32Array, frames: number, tokens: number, hidden: number) => Float32Array;
+
+/** Chat messages -> prompt text in which each image or video appears as the model's image token (e.g. `<image>`). */
+export type PromptRenderer = (
+  request: GenerateRequest,
+  config: ModelConfig,
+) => { prompt: string; images: MediaInput[] };
+
+/** A raw completion: prompt text already in the model's chat format, with one image placeholder per image. */
+export interface CompletionRequest extends GenerateOptions {
+  prompt: string;
+  /** Images and videos in the order of the prompt's placeholders (a video takes one placeholder). */
+  images?: MediaInput[];
+  /** Token ids that end generation (default: generation_config.json's eos_token_id). */
+  eosTokenIds?: number[];
+  /** false recomputes the whole sequence each step instead of using the KV cache (for checking; slow). */
+  useCache?: boolean;
+}
+
+export interface CompletionResult extends GenerateResult {
+  /** Tokens in the prompt after image expansion. */
+  promptTokens: number;
+  /** How each image was padded, resized and cropped (to map locations back to original pixels). */
+  imagePlans: PreprocessPlan[];
+}
+
+interface PreparedRequest {
+  seq: PreparedSequence;
+  plans: PreprocessPlan[];
+  maxNewTokens: number;
+}
+
+function checkOptions(o: GenerateOptions): void {
+  const bad = (message: string) => {
+    throw new RuntimeError('BAD_INPUT', message);
+  };
+  if (o.maxNewTokens !== undefined && (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1))
+    bad(`maxNewTokens must be a positive integer, got ${o.maxNewTokens}`);
+  if (o.temperature !== undefined && !(o.temperature >= 0)) bad(`temperature must be >= 0, got ${o.temperature}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) bad(`topP must be in (0, 1], got ${o.topP}`);
+  if (o.stop !== undefined && (!Array.isArray(o.stop) || o.stop.some((s) => typeof s !== 'string' || s === '')))
+    bad('stop must be an array of non-empty strings');
+}
+
+export class OnnxVisionLanguageModel implements VisionLanguageModel {
+  readonly id: string;
+  private frame: FrameTransform | undefined;
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly tokenizer: TextTokenizer,
+    private readonly engine: LlavaEngine,
+    private readonly options: OnnxModelOptions,
+  ) {
+    this.id = config.dir;
+  }
+
+  /** Which execution provider runs the model, and why. */
+  get executionProvider(): ExecutionProviderChoice {
+    return this.engine.provider;
+  }
+
+  /** Decode and preprocess one image exactly as the model sees it (CHW float32 plus the pad/resize/crop plan). */
+  async preprocessImage(source: ImageSource | RgbImage): Promise<PreprocessedImage> {
+    const limits = this.options.imageLimits ?? {};
+    let rgb: RgbImage;
+    if ('data' in source) {
+      const { width, height, data } = source;
+      if (
+        !(data instanceof Uint8Array) ||
+        !Number.isInteger(width) ||
+        !Number.isInteger(height) ||
+        width < 1 ||
+        height < 1
+      )
+        throw new RuntimeError('IMAGE', 'a decoded frame needs integer width, height and Uint8Array data');
+      if (data.length !== width * height * 3)
+        throw new RuntimeError(
+          'IMAGE',
+          `a ${width}x${height} RGB frame needs ${width * height * 3} bytes, got ${data.length}`,
+        );
+      rgb = { width, height, data };
+    } else {
+      const bytes = await readImageSource(source, limits);
+      rgb = await decodeImage(bytes, {
+        maxPixels: limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+        where: describeSource(source),
+      });
+    }
+    const plan = this.frameTransform().plan({ width: rgb.width, height: rgb.height });
+    return preprocessRgb(rgb, this.config.image, { pad: this.pads, plan });
+  }
+
+  private get pads(): boolean {
+    return (this.options.imageAspectRatio ?? this.config.imageAspectRatio) === 'pad';
+  }
+
+  /**
+   * The model's preprocessing as a coord-codec frame transform (pad-to-square when the model pads, resize, centre
+   * crop): `plan(size)` gives the pixel operations run on images, `inverse` maps locations in the model's input
+   * image back to the original.
+   */
+  frameTransform(): FrameTransform {
+    this.frame ??= modelFrameTransform(this.config.image, this.pads);
+    return this.frame;
+  }
+
+  /**
+   * Tokenise a prompt, expanding its i-th image placeholder into `rowsPerPlaceholder[i]` image tokens (one per
+   * feature row; a plain image has `config.imageTokensPerImage`).
+   */
+  tokenizePrompt(prompt: string, rowsPerPlaceholder: number | number[]): number[] {
+    if (typeof prompt !== 'string' || prompt.trim() === '') throw new RuntimeError('BAD_INPUT', 'the prompt is empty');
+    const rows =
+      typeof rowsPerPlaceholder === 'number'
+        ? new Array<number>(rowsPerPlaceholder).fill(this.config.imageTokensPerImage)
+        : rowsPerPlaceholder;
+    const marker = this.config.imageToken;
+    const pieces = prompt.split(marker);
+    if (pieces.length - 1 !== rows.length) {
+      throw new RuntimeError(
+        'BAD_INPUT',
+        `the prompt has ${pieces.length - 1} image placeholder(s) ${marker} but ${rows.length} image(s) or video(s) were given`,
+      );
+    }
+    const expanded = pieces.map((piece, i) => (i === 0 ? piece : marker.repeat(rows[i - 1]!) + piece)).join('');
+    const ids = this.tokenizer.encode(expanded);
+    const imageRows = ids.filter((id) => id === this.config.imageTokenId).length;
+    const expected = rows.reduce((a, b) => a + b, 0);
+    if (imageRows !== expected) {
+      throw new RuntimeError(
+        'MODEL_CONFIG',
+        `tokenizer.json turns ${rows.length} ${marker} placeholder(s) into ${imageRows} image tokens (id ${this.config.imageTokenId}), expected ${expected}`,
+      );
+    }
+    return ids;
+  }
+
+  /** Vision features of each media item: an image's rows, or a video's pooled rows. */
+  private async encodeMedia(
+    items: MediaInput[],
+  ): Promise<Array<{ features: Float32Array; rows: number; plan: PreprocessPlan }>> {
+    const frames: PreprocessedImage[][] = await Promise.all(
+      items.map((item) => {
+        if (item && typeof item === 'object' && 'frames' in item) {
+          if (!Array.isArray(item.frames) || item.frames.length === 0)
+            throw new RuntimeError('BAD_INPUT', 'a video needs at least one frame');
+          return Promise.all(item.frames.map((f) => this.preprocessImage(f)));
+        }
+        return Promise.all([this.preprocessImage(item as ImageSource)]);
+      }),
+    );
+    const all = frames.flat();
+    const { cropHeight: ch, cropWidth: cw } = this.config.image;
+    const h = this.config.hiddenSize;
+    const n = this.config.imageTokensPerImage;
+    const per = n * h;
+    const features = new Float32Array(all.length * per);
+    const chunk = this.options.visionBatchSize ?? 16;
+    for (let i = 0; i < all.length; i += chunk) {
+      const part = all.slice(i, i + chunk).map((p) => p.pixelValues);
+      features.set(await this.engine.encodeImages(part, ch, cw), i * per);
+    }
+    const pool = items.some((item) => 'frames' in item) ? await this.videoPooling() : undefined;
+    let next = 0;
+    return items.map((item, k) => {
+      const count = frames[k]!.length;
+      const own = features.subarray(next * per, (next + count) * per);
+      next += count;
+      const plan = frames[k]![0]!.plan;
+      if (!('frames' in item)) return { features: own, rows: n, plan };
+      const pooled = pool!(own, count, n, h);
+      if (!(pooled instanceof Float32Array) || pooled.length === 0 || pooled.length % h !== 0)
+        throw new RuntimeError('BAD_INPUT', `poolVideo returned ${pooled?.length} values, not a multiple of ${h}`);
+      return { features: pooled, rows: pooled.length / h, plan };
+    });
+  }
+
+  /** The pooling function for videos; @locvlm/video-pool is loaded on the first video only. */
+  private async videoPooling(): Promise<VideoPooling> {
+    const option = this.options.poolVideo;
+    if (typeof option === 'function') return option;
+    const { poolSpatioTemporal, LOCVLM_VID_POOLING } = await import('@locvlm/video-pool');
+    const settings = option ?? LOCVLM_VID_POOLING;
+    return (features, frames, tokens, hidden) => {
+      try {
+        return poolSpatioTemporal({ data: features, dims: [frames, tokens, hidden] }, settings).data;
+      } catch (cause) {
+        throw new RuntimeError('BAD_INPUT', `video pooling failed: ${(cause as Error).message}`, { cause });
+      }
+    };
+  }
+
+  private async prepare(requests: CompletionRequest[]): Promise<PreparedRequest[]> {
+    for (const r of requests) checkOptions(r);
+    const media = await Promise.all(requests.map((r) => this.encodeMedia(r.images ?? [])));
+    const h = this.config.hiddenSize;
+    return requests.map((r, k) => {
+      const items = media[k]!;
+      const ids = this.tokenizePrompt(
+        r.prompt,
+        items.map((m) => m.rows),
+      );
+      const room = this.config.maxPositions - ids.length;
+      if (room < 1) {
+        throw new RuntimeError(
+          'CONTEXT_LENGTH',
+          `the prompt is ${ids.length} tokens (images expanded) but the model's context is ${this.config.maxPositions} (text_config.max_position_embeddings)`,
+        );
+      }
+      let imageFeatures: Float32Array | null = null;
+      if (items.length === 1) imageFeatures = items[0]!.features;
+      else if (items.length > 1) {
+        imageFeatures = new Float32Array(items.reduce((a, m) => a + m.rows, 0) * h);
+        let offset = 0;
+        for (const m of items) {
+          imageFeatures.set(m.features, offset);
+          offset += m.features.length;
+        }
+      }
+      return {
+        seq: { ids, imageFeatures },
+        plans: items.map((m) => m.plan),
+        maxNewTokens: Math.min(r.maxNewTokens ?? 128, room),
+      };
+    });
+  }
+
+  /** One decoding run over several requests at once (left-padded batch); the sampling options of the first apply. */
+  private async run(
+    requests: CompletionRequest[],
+    onDelta?: (row: number, delta: string) => void,
+  ): Promise<CompletionResult[]> {
+    const t0 = performance.now();
+    const prepared = await this.prepare(requests);
+    const first = requests[0]!;
+    const trackers = requests.map((r) =>
+      onDelta || (r.stop && r.stop.length > 0) ? new TextTracker(this.tokenizer, r.stop ?? []) : null,
+    );
+    const limits = prepared.map((p) => p.maxNewTokens);
+    const preparedMs = performance.now() - t0;
+    const maxNewTokens = Math.max(...limits);
+    const output: DecodeOutput = await this.engine.decode(
+      prepared.map((p) => p.seq),
+      {
+        maxNewTokens,
+        temperature: first.temperature ?? 0,
+        topP: first.topP ?? 1,
+        seed: first.seed ?? 0,
+        eosTokenIds: first.eosTokenIds ?? this.config.eosTokenIds,
+        useCache: first.useCache ?? true,
+        ...(first.signal ? { signal: first.signal } : {}),
+        onStep: (step, tokens) => {
+          const stop: number[] = [];
+          tokens.forEach((t, b) => {
+            if (t === null) return;
+            const tracker = trackers[b];
+            if (tracker) {
+              const delta = tracker.push(t);
+              if (delta && onDelta) onDelta(b, delta);
+              if (tracker.stopped) stop.push(b);
+            }
+            if (step + 1 >= limits[b]!) stop.push(b);
+          });
+          return stop;
+        },
+      },
+    );
+    const totalMs = performance.now() - t0;
+    return requests.map((r, b) => {
+      const tracker = trackers[b];
+      const ids = output.tokens[b]!;
+      let text: string;
+      let finishReason = output.finishReasons[b]!;
+      if (tracker) {
+        const rest = tracker.flush();
+        if (rest && onDelta) onDelta(b, rest);
+        text = tracker.fullText;
+        if (!tracker.stopped && ids.length >= prepared[b]!.maxNewTokens) finishReason = 'length';
+      } else {
+        text = this.tokenizer.decode(ids);
+        if (ids.length >= prepared[b]!.maxNewTokens) finishReason = 'length';
+      }
+      const result: CompletionResult = {
+        text,
+        finishReason,
+        promptTokens: prepared[b]!.seq.ids.length,
+        imagePlans: prepared[b]!.plans,
+      };
+      if (r.details) {
+        result.tokenIds = [...ids];
+        result.timing = {
+          promptMs: preparedMs + output.promptMs,
+          firstTokenMs: preparedMs + output.firstTokenMs,
+          totalMs,
+          newTokens: ids.length,
+        };
+      }
+      return result;
+    });
+  }
+
+  /** Generate from a prompt already in the model's chat format (images as placeholders, in order). */
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    const [result] = await this.run([request]);
+    return result!;
+  }
+
+  /**
+   * Several prompts in one batched decoding run (left-padded; each row stops at its own EOS, stop string or
+   * maxNewTokens). Sampling settings (temperature, topP, seed, signal, useCache) are taken from the first request.
+   */
+  completeBatch(requests: CompletionRequest[]): Promise<CompletionResult[]> {
+    if (requests.length === 0) return Promise.resolve([]);
+    return this.run(requests);
+  }
+
+  /** Text deltas of a raw completion as they are generated. */
+  streamCompletion(request: CompletionRequest): AsyncIterable<string> {
+    return streamFrom((push, signal) =>
+      this.run([{ ...request, signal: anySignal(request.signal, signal) }], (_row, delta) => push(delta)),
+    );
+  }
+
+  private render(request: GenerateRequest): CompletionRequest {
+    const renderer = this.options.renderPrompt ?? conversationRenderer(this.options.conversationTemplate);
+    if (!Array.isArray(request.messages) || request.messages.length === 0)
+      throw new RuntimeError('BAD_INPUT', 'messages must be a non-empty array');
+    const { prompt, images } = renderer(request, this.config);
+    const { messages: _messages, ...options } = request;
+    return { ...options, prompt, images };
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const { promptTokens: _p, imagePlans: _i, ...result } = await this.complete(this.render(request));
+    return result;
+  }
+
+  stream(request: GenerateRequest): AsyncIterable<string> {
+    return this.streamCompletion(this.render(request));
+  }
+
+  /** Several chat requests in one batched run (see completeBatch). */
+  async generateBatch(requests: GenerateRequest[]): Promise<GenerateResult[]> {
+    const results = await this.completeBatch(requests.map((r) => this.render(r)));
+    return results.map(({ promptTokens: _p, imagePlans: _i, ...r }) => r);
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}
+
+function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
+}
+
+/** Bridge a producer that pushes strings into an async iterator; breaking out of the loop aborts the producer. */
+function streamFrom(
+  produce: (push: (value: string) => void, signal: AbortSignal) => Promise<unknown>,
+): AsyncIterable<string> {
+  return {
+    [Symbol.asyncIterator]() {
+      const controller = new AbortController();
+      const queue: string[] = [];
+      let done = false;
+      let error: unknown;
+      let wake: (() => void) | undefined;
+      const notify = () => {
+        wake?.();
+        wake = undefined;
+      };
+      produce((v) => {
+        queue.push(v);
+        notify();
+      }, controller.signal).then(
+        () => {
+          done = true;
+          notify();
+        },
+        (e: unknown) => {
+          error = e;
+          done = true;
+          notify();
+        },
+      );
+      return {
+        async next(): Promise<IteratorResult<string>> {
+          while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+          if (queue.length > 0) return { value: queue.shift()!, done: false };
+          if (error !== undefined) {
+            const e = error;
+            error = undefined;
+            throw e;
+          }
+          return { value: undefined, done: true };
+        },
+        async return(): Promise<IteratorResult<string>> {
+          controller.abort();
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}
+
+/** Load a transformers.js-layout LLaVA model directory (see README, "Model layout"). */
+export async function loadOnnxModel(dir: string, options: OnnxModelOptions = {}): Promise<OnnxVisionLanguageModel> {
+  const abs = resolve(dir);
+  const config = await loadModelConfig(abs);
+  const tokenizer = await loadTokenizer(abs);
+  const engine = await LlavaEngine.load(config, options);
+  return new OnnxVisionLanguageModel(config, tokenizer, engine, options);
+}
