@@ -3,8 +3,9 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 // shapes-lab CLI: only parses flags, calls the library and prints progress.
 import { Command, InvalidArgumentError } from 'commander';
-import { instructionData, readWorldSplit } from './dataset.js';
+import { type EvalItem, instructionData, readWorldSplit } from './dataset.js';
 import { ShapesLabError } from './errors.js';
+import { evaluateModel, missedGoals } from './evaluate.js';
 import type { Objective } from './objectives.js';
 import { buildWorld, type SplitName } from './world.js';
 
@@ -67,6 +68,51 @@ program
         await rename(tmp, join(o.out, name));
       }
       console.log(JSON.stringify({ split, records: data.records.length }));
+    }
+  });
+
+program
+  .command('evaluate')
+  .description('run a model through @locvlm/runtime on held-out eval items and score it with @locvlm/eval')
+  .requiredOption('--model <dir>', 'model folder in the runtime layout')
+  .requiredOption('--world <dir>', 'world folder holding the images')
+  .requiredOption('--items <file>', 'eval_<split>.json written by `data`')
+  .option('--bins <n>', 'IVB bins', count, 32)
+  .option('--size <px>', 'image side', count, 64)
+  .option('--limit <n>', 'items per kind', count)
+  .option('--kinds <list>', 'comma-separated kinds', 'locpred,negpred,presence,side,vertical')
+  .option('--out <file>', 'write metrics and answers here (JSON)')
+  .option('--check', 'exit non-zero when the goals are missed')
+  .action(async (o) => {
+    const { loadOnnxModel } = await import('@locvlm/runtime');
+    const { readFile } = await import('node:fs/promises');
+    const items = JSON.parse(await readFile(o.items, 'utf8')) as EvalItem[];
+    const model = await loadOnnxModel(o.model);
+    const t0 = Date.now();
+    try {
+      const { metrics, answered } = await evaluateModel(model, items, {
+        world: o.world,
+        bins: o.bins,
+        size: o.size,
+        kinds: String(o.kinds).split(','),
+        limit: o.limit,
+        onProgress: ({ done, total }) => process.stderr.write(`\r${done}/${total}`),
+      });
+      process.stderr.write('\n');
+      const seconds = (Date.now() - t0) / 1000;
+      if (o.out) {
+        const tmp = `${o.out}.tmp`;
+        await writeFile(
+          tmp,
+          `${JSON.stringify({ model: o.model, items: o.items, seconds, metrics, answered }, null, 1)}\n`,
+        );
+        await rename(tmp, o.out);
+      }
+      console.log(JSON.stringify({ seconds, ...metrics }));
+      const missed = missedGoals(metrics);
+      if (o.check && missed.length > 0) throw new ShapesLabError('BAD_INPUT', `goals missed: ${missed.join('; ')}`);
+    } finally {
+      await model.close();
     }
   });
 

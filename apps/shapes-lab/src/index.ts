@@ -18,6 +18,18 @@ export {
 } from './dataset.js';
 export { ShapesLabError, type ShapesLabErrorCode } from './errors.js';
 export {
+  answerItems,
+  DEFAULT_KINDS,
+  type EvaluatedItem,
+  type EvaluateOptions,
+  evaluateModel,
+  GOALS,
+  missedGoals,
+  type ShapesMetrics,
+  scoreItems,
+  selectItems,
+} from './evaluate.js';
+export {
   type BaseDataOptions,
   baseQa,
   type LlavaRecord,
