@@ -304,7 +304,11 @@ def main():
             json.dump(summary, f, indent=1)
         if args.out:
             import export as X
+            import reference as R
             X.export_model(args.out, c, enc, lm, tok, args.bins)
+            lm.eval()
+            R.write_reference(args.out, tok, conv.prompt_ids,
+                              R.pytorch_answers(enc, lm, tok, conv.prompt_ids, args.world, items))
             log(f"exported to {args.out}")
     if WORLD > 1:
         dist.destroy_process_group()
