@@ -83,6 +83,7 @@ program
   .option('--kinds <list>', 'comma-separated kinds', 'locpred,negpred,presence,side,vertical')
   .option('--out <file>', 'write metrics and answers here (JSON)')
   .option('--check', 'exit non-zero when the goals are missed')
+  .option('--meteor', 'score RevLoc answers with METEOR (needs WordNet, Debian wordnet-base)')
   .action(async (o) => {
     const { loadOnnxModel } = await import('@locvlm/runtime');
     const { readFile } = await import('node:fs/promises');
@@ -96,6 +97,15 @@ program
         size: o.size,
         kinds: String(o.kinds).split(','),
         limit: o.limit,
+        ...(o.meteor
+          ? {
+              meteor: async (pairs: { candidate: string; references: string[] }[]) => {
+                const { createMeteorScorer } = await import('@locvlm/eval');
+                const scorer = createMeteorScorer();
+                return scorer.corpus(pairs.map((p) => ({ hypothesis: p.candidate, references: p.references }))).score;
+              },
+            }
+          : {}),
         onProgress: ({ done, total }) => process.stderr.write(`\r${done}/${total}`),
       });
       process.stderr.write('\n');
@@ -114,6 +124,30 @@ program
     } finally {
       await model.close();
     }
+  });
+
+program
+  .command('report')
+  .description('ablation table (Markdown) and HTML report from the eval JSON of each arm')
+  .requiredOption('--arm <name=file...>', 'arm name and its `evaluate --out` file, in table order')
+  .requiredOption('--out <dir>', 'writes results.md and report.html here')
+  .option('--note <text>', 'a line under the title', '')
+  .action(async (o) => {
+    const { readFile } = await import('node:fs/promises');
+    const { ablationHtml, ablationMarkdown } = await import('./report.js');
+    const arms = [];
+    for (const spec of o.arm as string[]) {
+      const at = spec.indexOf('=');
+      if (at < 1) throw new ShapesLabError('BAD_INPUT', `--arm expects name=file, got "${spec}"`);
+      const file = spec.slice(at + 1);
+      const run = JSON.parse(await readFile(file, 'utf8'));
+      arms.push({ name: spec.slice(0, at), metrics: run.metrics, note: `${run.answered?.length ?? '?'} questions` });
+    }
+    await mkdir(o.out, { recursive: true });
+    const title = 'Table 11 in miniature: LocVLM objectives on the shapes world';
+    await writeFile(join(o.out, 'results.md'), `# ${title}\n\n${o.note}\n\n${ablationMarkdown(arms)}\n`);
+    await writeFile(join(o.out, 'report.html'), ablationHtml(arms, title, o.note));
+    console.log(ablationMarkdown(arms));
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
