@@ -163,6 +163,9 @@ def stage_lm(name, args, lm, feats, conv, steps, lr, batch, turns_max, kinds):
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
         if step % 100 == 0 or step == steps - 1:
             log(f"{name} {step}/{steps} loss {ema:.3f} ({time.time() - t0:.0f}s)")
+        if RANK == 0 and args.save_every and (step + 1) % args.save_every == 0:
+            # A long run stopped early (shared machine, deadline) still leaves its latest weights.
+            torch.save(lm.state_dict(), os.path.join(args.work, f"{name}.partial.pt"))
     return time.time() - t0
 
 
@@ -216,6 +219,7 @@ def main():
     ap.add_argument("--skip-to", type=int, default=0, help="reuse the checkpoints of stages before this one")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--save-every", type=int, default=200, help="save <stage>.partial.pt every N steps")
     ap.add_argument("--only-stage0", action="store_true", help="stop after stage 0 (tuning the encoder recipe)")
     ap.add_argument("--tiny", action="store_true", help="a minute-long smoke configuration (tests, DDP check)")
     args = ap.parse_args()
