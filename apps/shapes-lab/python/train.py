@@ -219,6 +219,7 @@ def main():
     ap.add_argument("--skip-to", type=int, default=0, help="reuse the checkpoints of stages before this one")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-stage2", help="start stage 2 from these weights (continue a stage-2 run)")
     ap.add_argument("--save-every", type=int, default=200, help="save <stage>.partial.pt every N steps")
     ap.add_argument("--only-stage0", action="store_true", help="stop after stage 0 (tuning the encoder recipe)")
     ap.add_argument("--tiny", action="store_true", help="a minute-long smoke configuration (tests, DDP check)")
@@ -286,6 +287,9 @@ def main():
             torch.save(lm.state_dict(), ck1)
     else:
         lm.load_state_dict(torch.load(ck1))
+    if args.init_stage2:
+        lm.load_state_dict(torch.load(args.init_stage2))
+        log(f"stage 2 continues from {args.init_stage2}")
     if args.skip_to <= 2:
         kinds = {t[0] for ts in conv.by_image.values() for t in ts}
         timings["stage2_s"] = stage_lm("stage2", args, lm, feats, conv, args.steps2, args.lr, args.batch,
