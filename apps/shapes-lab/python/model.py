@@ -1,0 +1,220 @@
+"""Tiny LLaVA-architecture model for the shapes world.
+
+vision encoder (conv stem to an 8x8 patch grid, row/column position embeddings, 2 pre-LN transformer layers)
+  -> projector (merge 2x2 neighbouring patches into one token: 16 image tokens; mlp2x_gelu)
+  -> LLaMA-style decoder (RMSNorm, RoPE, SwiGLU, causal attention with a KV cache).
+
+The decoder keeps the exact contract of packages/runtime/fixtures/make_tiny_llava.py (the runtime engineer's
+exporter): same parameter names, `forward(inputs_embeds, attention_mask, position_ids, *past) -> (logits, *present)`,
+so the ONNX graphs it exports load in @locvlm/runtime and transformers.js. The vision side differs from that file's
+CLIP ViT on purpose: a ViT trained from scratch on 64-px scenes learned nothing of the image here (FORMATS.md 7),
+a conv stem with dense per-patch pretraining did.
+"""
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+
+DEFAULT_CONFIG = dict(
+    image_size=64, grid=8, v_hidden=128, v_layers=2, v_heads=4, v_inter=256, merge=2,
+    hidden=128, layers=3, heads=4, kv_heads=4, inter=352, max_pos=512, num_classes=21,
+)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        variance = x.pow(2).mean(-1, keepdim=True)
+        return self.weight * (x * torch.rsqrt(variance + self.eps))
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class LlamaLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h, d = c["hidden"], c["hidden"] // c["heads"]
+        self.heads, self.kv_heads, self.head_dim = c["heads"], c["kv_heads"], d
+        self.input_layernorm = RMSNorm(h)
+        self.q_proj = nn.Linear(h, c["heads"] * d, bias=False)
+        self.k_proj = nn.Linear(h, c["kv_heads"] * d, bias=False)
+        self.v_proj = nn.Linear(h, c["kv_heads"] * d, bias=False)
+        self.o_proj = nn.Linear(c["heads"] * d, h, bias=False)
+        self.post_attention_layernorm = RMSNorm(h)
+        self.gate_proj = nn.Linear(h, c["inter"], bias=False)
+        self.up_proj = nn.Linear(h, c["inter"], bias=False)
+        self.down_proj = nn.Linear(c["inter"], h, bias=False)
+
+    def forward(self, x, cos, sin, mask_bias, past_k, past_v):
+        b, s, _ = x.shape
+        y = self.input_layernorm(x)
+        q = self.q_proj(y).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        k = self.k_proj(y).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+        v = self.v_proj(y).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = torch.cat([past_k, k], dim=2)
+        v = torch.cat([past_v, v], dim=2)
+        present_k, present_v = k, v
+        rep = self.heads // self.kv_heads
+        if rep > 1:
+            t = k.shape[2]
+            k = k[:, :, None].expand(b, self.kv_heads, rep, t, self.head_dim).reshape(b, self.heads, t, self.head_dim)
+            v = v[:, :, None].expand(b, self.kv_heads, rep, t, self.head_dim).reshape(b, self.heads, t, self.head_dim)
+        scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim) + mask_bias
+        attn = torch.matmul(torch.softmax(scores, dim=-1), v)
+        x = x + self.o_proj(attn.transpose(1, 2).reshape(b, s, self.heads * self.head_dim))
+        y = self.post_attention_layernorm(x)
+        x = x + self.down_proj(F.silu(self.gate_proj(y)) * self.up_proj(y))
+        return x, present_k, present_v
+
+
+class LlamaDecoder(nn.Module):
+    """inputs_embeds + attention_mask + position_ids + past -> logits + present (HF LlamaForCausalLM semantics)."""
+
+    def __init__(self, c, vocab_size):
+        super().__init__()
+        self.c = c
+        self.layers = nn.ModuleList([LlamaLayer(c) for _ in range(c["layers"])])
+        self.norm = RMSNorm(c["hidden"])
+        self.lm_head = nn.Linear(c["hidden"], vocab_size, bias=False)
+        d = c["hidden"] // c["heads"]
+        self.register_buffer("inv_freq", 1.0 / (10000.0 ** (torch.arange(0, d, 2).float() / d)), persistent=False)
+
+    def empty_past(self, batch):
+        d = self.c["hidden"] // self.c["heads"]
+        return [torch.zeros(batch, self.c["kv_heads"], 0, d) for _ in range(2 * self.c["layers"])]
+
+    def forward(self, inputs_embeds, attention_mask, position_ids, *past):
+        b, s, _ = inputs_embeds.shape
+        past_len = past[0].shape[2]
+        total = past_len + s
+        freqs = position_ids[:, :, None].float() * self.inv_freq[None, None, :]
+        emb = torch.cat([freqs, freqs], dim=-1)
+        cos, sin = emb.cos()[:, None, :, :], emb.sin()[:, None, :, :]
+        q_pos = torch.arange(s, device=inputs_embeds.device)[:, None] + past_len
+        k_pos = torch.arange(total, device=inputs_embeds.device)[None, :]
+        causal = (k_pos <= q_pos)[None, None, :, :]
+        keep = causal & (attention_mask[:, None, None, :] > 0)
+        mask_bias = (~keep).to(inputs_embeds.dtype) * torch.finfo(torch.float32).min
+        x = inputs_embeds
+        presents = []
+        for i, layer in enumerate(self.layers):
+            x, pk, pv = layer(x, cos, sin, mask_bias, past[2 * i], past[2 * i + 1])
+            presents += [pk, pv]
+        logits = self.lm_head(self.norm(x))
+        return (logits, *presents)
+
+
+class EmbedTokens(nn.Module):
+    def __init__(self, vocab_size, hidden):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, hidden)
+
+    def forward(self, input_ids):
+        return self.embed(input_ids)
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, h, heads, inter):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(h)
+        self.qkv = nn.Linear(h, 3 * h)
+        self.out = nn.Linear(h, h)
+        self.norm2 = nn.LayerNorm(h)
+        self.fc1 = nn.Linear(h, inter)
+        self.fc2 = nn.Linear(inter, h)
+
+    def forward(self, x):
+        b, n, h = x.shape
+        d = h // self.heads
+        q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, d).permute(2, 0, 3, 1, 4)
+        attn = torch.softmax(torch.matmul(q, k.transpose(2, 3)) / math.sqrt(d), dim=-1)
+        x = x + self.out(torch.matmul(attn, v).transpose(1, 2).reshape(b, n, h))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class VisionEncoder(nn.Module):
+    """pixels [b,3,64,64] (CLIP-normalised) -> patch features [b, 64, v_hidden] on an 8x8 grid (row-major)."""
+
+    def __init__(self, c):
+        super().__init__()
+        h = c["v_hidden"]
+        self.grid = c["grid"]
+        # 64 -> 32 -> 16 -> 8 -> 8: each patch sees its 8x8 pixels plus context from the 3x3 convolutions.
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.GELU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.GELU(),
+            nn.Conv2d(64, h, 3, stride=2, padding=1), nn.BatchNorm2d(h), nn.GELU(),
+            nn.Conv2d(h, h, 3, stride=1, padding=1),
+        )
+        self.row_embed = nn.Parameter(torch.randn(self.grid, h) * 0.02)
+        self.col_embed = nn.Parameter(torch.randn(self.grid, h) * 0.02)
+        self.layers = nn.ModuleList([EncoderLayer(h, c["v_heads"], c["v_inter"]) for _ in range(c["v_layers"])])
+        self.norm = nn.LayerNorm(h)
+
+    def forward(self, pixel_values):
+        x = self.stem(pixel_values).flatten(2).transpose(1, 2)  # [b, 64, h], row-major
+        g = self.grid
+        pos = (self.row_embed[:, None, :] + self.col_embed[None, :, :]).reshape(g * g, -1)
+        x = x + pos[None]
+        for layer in self.layers:
+            x = layer(x)
+        return self.norm(x)
+
+
+class PatchHeads(nn.Module):
+    """Stage 0 only: per patch, which category covers it (20 + background) and its object's box (x1,y1,x2,y2)/size."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.cls = nn.Linear(c["v_hidden"], c["num_classes"])
+        self.box = nn.Linear(c["v_hidden"], 4)
+
+    def forward(self, feats):
+        return self.cls(feats), torch.sigmoid(self.box(feats))
+
+
+class Projector(nn.Module):
+    """Merge each 2x2 block of patches (concatenated features) into one token, then mlp2x_gelu to the decoder width."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.grid, self.merge = c["grid"], c["merge"]
+        self.fc1 = nn.Linear(c["v_hidden"] * c["merge"] ** 2, c["hidden"])
+        self.fc2 = nn.Linear(c["hidden"], c["hidden"])
+
+    def forward(self, feats):
+        b, n, h = feats.shape
+        g, m = self.grid, self.merge
+        x = feats.view(b, g // m, m, g // m, m, h).permute(0, 1, 3, 2, 4, 5).reshape(b, (g // m) ** 2, m * m * h)
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class VisionTower(nn.Module):
+    """What onnx/vision_encoder.onnx holds: pixel_values -> image_features (projector included)."""
+
+    def __init__(self, encoder, projector):
+        super().__init__()
+        self.encoder = encoder
+        self.projector = projector
+
+    def forward(self, pixel_values):
+        return self.projector(self.encoder(pixel_values))
+
+
+def image_tokens(c):
+    return (c["grid"] // c["merge"]) ** 2

@@ -1,0 +1,89 @@
+"""Unit checks of the Python recipe: /usr/bin/python3 -m unittest discover -s apps/shapes-lab/python"""
+
+import os
+import sys
+import unittest
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data as D  # noqa: E402
+import evaluate as E  # noqa: E402
+import model as M  # noqa: E402
+from tokenizer import Tokenizer, train_bpe  # noqa: E402
+
+TEXTS = [D.SYSTEM + " USER: ASSISTANT:", "Where is the object described red circle located in image in terms of "
+         "(x1,y1,x2,y2) bbox?", "It is located at (1, 15, 10, 24)", "There is no such object in the image",
+         "Is there a blue square in the image?", "No, there is no blue square."] * 20
+
+
+class TokenizerTest(unittest.TestCase):
+    def setUp(self):
+        vocab, merges = train_bpe(TEXTS, 600)
+        self.tok = Tokenizer(vocab, merges)
+
+    def test_digits_are_single_tokens(self):
+        ids = self.tok.encode_continuation(" (10, 245)")
+        pieces = [self.tok.id_to_token[i] for i in ids]
+        for p in pieces:
+            if any(ch.isdigit() for ch in p):
+                self.assertEqual(len(p), 1, pieces)
+
+    def test_piecewise_encoding_equals_whole_text(self):
+        whole = self.tok.encode(D.SYSTEM + " USER: <image>\nIs there a blue square in the image? ASSISTANT: "
+                                "No, there is no blue square.</s>USER: Hi ASSISTANT:")
+        parts = (self.tok.encode(D.SYSTEM + " USER: ") + [self.tok.image_id]
+                 + self.tok.encode("\nIs there a blue square in the image? ASSISTANT:", add_bos=False)
+                 + self.tok.encode_continuation(" No, there is no blue square.") + [2]
+                 + self.tok.encode("USER: Hi ASSISTANT:", add_bos=False))
+        self.assertEqual(whole, parts)
+
+    def test_decode_round_trip_and_byte_fallback(self):
+        text = "It is located at (1, 15, 10, 24) ünknown"
+        self.assertEqual(self.tok.decode(self.tok.encode(text)), text)
+
+    def test_json_round_trip(self):
+        tj, _ = self.tok.to_json()
+        again = Tokenizer.from_json(tj)
+        self.assertEqual(again.encode(TEXTS[1]), self.tok.encode(TEXTS[1]))
+
+
+class ModelTest(unittest.TestCase):
+    def test_kv_cache_matches_full_forward(self):
+        torch.manual_seed(0)
+        c = dict(M.DEFAULT_CONFIG)
+        dec = M.LlamaDecoder(c, 50).eval()
+        x = torch.randn(1, 7, c["hidden"])
+        mask = torch.ones(1, 7, dtype=torch.long)
+        full = dec(x, mask, torch.arange(7)[None], *dec.empty_past(1))[0]
+        out = dec(x[:, :5], mask[:, :5], torch.arange(5)[None], *dec.empty_past(1))
+        step = dec(x[:, 5:], mask, torch.arange(5, 7)[None], *out[1:])[0]
+        self.assertTrue(torch.allclose(full[:, 5:], step, atol=1e-5))
+
+    def test_vision_tower_gives_16_tokens(self):
+        c = dict(M.DEFAULT_CONFIG)
+        tower = M.VisionTower(M.VisionEncoder(c), M.Projector(c)).eval()
+        self.assertEqual(tuple(tower(torch.randn(2, 3, 64, 64)).shape), (2, M.image_tokens(c), c["hidden"]))
+
+
+class ScoreTest(unittest.TestCase):
+    def test_box_and_answers(self):
+        items = [
+            {"kind": "locpred", "bbox": [2, 2, 20, 20], "answer": ""},
+            {"kind": "locpred", "bbox": [2, 2, 20, 20], "answer": ""},
+            {"kind": "negpred", "answer": "There is no such object in the image"},
+            {"kind": "presence", "answer": "No, there is no red circle."},
+            {"kind": "side", "answer": "The a b is on the left side of the c d."},
+        ]
+        answers = ["It is located at (1, 1, 11, 11)", "It is located at (20, 20, 30, 30)",
+                   "There is no such object in the image", "Yes, there is a red circle.",
+                   "The a b is on the left side of the c d."]
+        res = E.score(items, answers, bins=32, size=64)
+        self.assertEqual(res["box_acc_iou50"], 50.0)
+        self.assertEqual(res["negpred_no_such_object"], 100.0)
+        self.assertEqual(res["presence"], 0.0)
+        self.assertEqual(res["left_right"], 100.0)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,326 @@
+#!/usr/bin/python3
+"""Train the shapes-lab tiny LocVLM from scratch, evaluate it held out, and export it in @locvlm/runtime's layout.
+
+    /usr/bin/python3 apps/shapes-lab/python/train.py --world .tmp/world --data .tmp/data --work .tmp/run --out DIR
+    torchrun --nproc_per_node=2 apps/shapes-lab/python/train.py ...      (DDP, gloo; same flags)
+
+Stages (why each exists: apps/shapes-lab/README.md):
+  0  vision encoder pretraining, dense per-patch objectives (category covering each patch + its object's box):
+     the stand-in for CLIP, which cannot be had here; end-to-end from scratch learned nothing of the image.
+  1  alignment on scene captions: projector + decoder, encoder frozen (the decoder has no language pretraining
+     either, so it trains too: it learns the world's words while learning to read the image tokens).
+  2  instruction tuning on the LLaVA records (base data + LocPred/NegPred/RevLoc), encoder frozen,
+     several turns on one image packed into one llava_v1 conversation.
+Each stage saves a checkpoint in --work; --skip-to N reuses earlier ones (the ablation shares stages 0 and 1).
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data as D  # noqa: E402
+import evaluate as E  # noqa: E402
+import model as M  # noqa: E402
+from tokenizer import Tokenizer, train_bpe  # noqa: E402
+
+
+def log(*a):
+    if RANK == 0:
+        print(f"[{time.strftime('%H:%M:%S')}]", *a, file=sys.stderr, flush=True)
+
+
+RANK, WORLD = 0, 1
+
+
+def setup_dist():
+    global RANK, WORLD
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        dist.init_process_group("gloo")
+        RANK, WORLD = dist.get_rank(), dist.get_world_size()
+
+
+def wrap(module):
+    if WORLD > 1:
+        return nn.parallel.DistributedDataParallel(module)
+    return module
+
+
+def lr_at(step, total, peak, warmup):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, total - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+class LanguageModel(nn.Module):
+    """Projector + token embeddings + decoder, trained in stages 1 and 2 on frozen encoder features."""
+
+    def __init__(self, c, vocab_size, image_id):
+        super().__init__()
+        self.projector = M.Projector(c)
+        self.embed = M.EmbedTokens(vocab_size, c["hidden"])
+        self.decoder = M.LlamaDecoder(c, vocab_size)
+        self.image_id = image_id
+
+    def forward(self, feats, ids, labels, mask):
+        emb = self.embed(ids)
+        img = self.projector(feats)  # [b, 16, hidden]
+        is_img = (ids == self.image_id)
+        # Each sequence holds exactly one image's tokens, in order: boolean-mask rows match img row-major.
+        emb = emb.masked_scatter(is_img[..., None], img.reshape(-1, img.shape[-1]))
+        pos = torch.arange(ids.shape[1])[None].expand(ids.shape[0], -1)
+        logits = self.decoder(emb, mask, pos, *self.decoder.empty_past(ids.shape[0]))[0]
+        return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1),
+                               ignore_index=-100)
+
+
+class Stage0Net(nn.Module):
+    def __init__(self, enc, heads):
+        super().__init__()
+        self.enc, self.heads = enc, heads
+
+    def forward(self, x):
+        return self.heads(self.enc(x))
+
+
+def stage0(args, c, images, cls_t, box_t):
+    enc, heads = M.VisionEncoder(c), M.PatchHeads(c)
+    net = wrap(Stage0Net(enc, heads))
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr0, weight_decay=0.01)
+    g = torch.Generator().manual_seed(args.seed * 100 + RANK)
+    n, grid = images.shape[0], c["grid"]
+    class_weight = torch.ones(c["num_classes"])
+    class_weight[0] = 0.2
+    t0 = time.time()
+    for step in range(args.steps0):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, args.steps0, args.lr0, 50)
+        idx = torch.randint(0, n, (args.batch0,), generator=g)
+        x = D.normalise(images[idx])
+        cls, box = cls_t[idx].clone(), box_t[idx].clone()
+        # Flips: the label maps flip with the image, boxes mirror (x1' = 1 - x2).
+        if torch.rand(1, generator=g).item() < 0.5:
+            x = x.flip(3)
+            cls = cls.view(-1, grid, grid).flip(2).reshape(-1, grid * grid)
+            box = box.view(-1, grid, grid, 4).flip(2).reshape(-1, grid * grid, 4)
+            box = torch.stack([1 - box[..., 2], box[..., 1], 1 - box[..., 0], box[..., 3]], -1) * (cls[..., None] > 0)
+        if torch.rand(1, generator=g).item() < 0.5:
+            x = x.flip(2)
+            cls = cls.view(-1, grid, grid).flip(1).reshape(-1, grid * grid)
+            box = box.view(-1, grid, grid, 4).flip(1).reshape(-1, grid * grid, 4)
+            box = torch.stack([box[..., 0], 1 - box[..., 3], box[..., 2], 1 - box[..., 1]], -1) * (cls[..., None] > 0)
+        logits, pbox = net(x)
+        obj = (cls > 0).float()
+        # Most patches are background: weigh them down or the head learns "background" everywhere.
+        loss_cls = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), cls.reshape(-1), weight=class_weight)
+        loss_box = ((pbox - box).abs().sum(-1) * obj).sum() / obj.sum().clamp(min=1)
+        loss = loss_cls + 5.0 * loss_box
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 50 == 0 or step == args.steps0 - 1:
+            acc = ((logits.argmax(-1) == cls).float() * obj).sum() / obj.sum().clamp(min=1)
+            log(f"stage0 {step}/{args.steps0} loss {loss.item():.3f} cls {loss_cls.item():.3f} "
+                f"box {loss_box.item():.3f} obj-patch acc {acc.item():.3f} ({time.time() - t0:.0f}s)")
+    return enc, heads, time.time() - t0
+
+
+
+
+def stage_lm(name, args, lm, feats, conv, steps, lr, batch, turns_max, kinds):
+    net = wrap(lm)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.01)
+    rng = random.Random(args.seed * 1000 + RANK + (1 if name == "stage1" else 2))
+    pool = [i for i in conv.images if any(t[0] in kinds for t in conv.by_image[i])]
+    t0 = time.time()
+    ema = None
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, steps, lr, min(200, steps // 10 + 1))
+        seqs, img_idx = [], []
+        for _ in range(batch):
+            i = rng.choice(pool)
+            turns = [t for t in conv.by_image[i] if t[0] in kinds]
+            rng.shuffle(turns)
+            seqs.append(conv.sequence(i, turns[: rng.randint(1, turns_max)]))
+            img_idx.append(i)
+        ids, labels, mask = D.collate(seqs, conv.tok.pad_id)
+        loss = net(feats[img_idx], ids, labels, mask)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        if step % 100 == 0 or step == steps - 1:
+            log(f"{name} {step}/{steps} loss {ema:.3f} ({time.time() - t0:.0f}s)")
+        if RANK == 0 and args.save_every and (step + 1) % args.save_every == 0:
+            # A long run stopped early (shared machine, deadline) still leaves its latest weights.
+            torch.save(lm.state_dict(), os.path.join(args.work, f"{name}.partial.pt"))
+    return time.time() - t0
+
+
+@torch.no_grad()
+def encode_all(enc, images, bs=256):
+    enc.eval()
+    return torch.cat([enc(D.normalise(images[s:s + bs])) for s in range(0, images.shape[0], bs)])
+
+
+def run_eval(args, c, enc, lm, tok, conv_prompt, world, items, limit):
+    by_kind = {}
+    for it in items:
+        by_kind.setdefault(it["kind"], []).append(it)
+    chosen = [it for k in ("locpred", "negpred", "presence", "side", "vertical", "count", "attribute", "revloc")
+              for it in by_kind.get(k, [])[:limit]]
+    files = sorted({it["image"] for it in chosen})
+    fidx = {f: i for i, f in enumerate(files)}
+    images = D.load_images(world, files)
+    lm.eval()
+    with torch.no_grad():
+        feats = lm.projector(encode_all(enc, images))
+    prompts = [conv_prompt(it["question"]) for it in chosen]
+    gen = E.generate(lm.decoder, lm.embed, feats[[fidx[it["image"]] for it in chosen]], prompts, tok.image_id,
+                     tok.pad_id)
+    answers = [tok.decode(g).strip() for g in gen]
+    res = E.score(chosen, answers, args.bins, c["image_size"])
+    samples = [{"kind": it["kind"], "q": it["question"], "want": it["answer"], "got": a}
+               for it, a in list(zip(chosen, answers))[::max(1, len(chosen) // 24)]]
+    lm.train()
+    return res, samples
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--world", required=True, help="folder written by `npm run world`")
+    ap.add_argument("--data", required=True, help="folder with llava_train.json and eval_<split>.json")
+    ap.add_argument("--work", required=True, help="checkpoints, tokenizer and metrics")
+    ap.add_argument("--out", help="export the model here (runtime layout)")
+    ap.add_argument("--eval-split", default="test")
+    ap.add_argument("--eval-limit", type=int, default=300, help="items per kind in the held-out eval")
+    ap.add_argument("--bins", type=int, default=32)
+    ap.add_argument("--vocab-size", type=int, default=1024)
+    ap.add_argument("--steps0", type=int, default=600)
+    ap.add_argument("--steps1", type=int, default=400)
+    ap.add_argument("--steps2", type=int, default=2400)
+    ap.add_argument("--batch0", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--turns", type=int, default=3, help="most QA turns packed into one stage-2 conversation")
+    ap.add_argument("--lr0", type=float, default=2e-3)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--skip-to", type=int, default=0, help="reuse the checkpoints of stages before this one")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-stage2", help="start stage 2 from these weights (continue a stage-2 run)")
+    ap.add_argument("--save-every", type=int, default=200, help="save <stage>.partial.pt every N steps")
+    ap.add_argument("--only-stage0", action="store_true", help="stop after stage 0 (tuning the encoder recipe)")
+    ap.add_argument("--tiny", action="store_true", help="a minute-long smoke configuration (tests, DDP check)")
+    args = ap.parse_args()
+    if args.tiny:
+        args.steps0, args.steps1, args.steps2, args.batch0, args.batch, args.eval_limit = 20, 20, 20, 16, 8, 8
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    setup_dist()
+    c = dict(M.DEFAULT_CONFIG)
+    os.makedirs(args.work, exist_ok=True)
+    t_start = time.time()
+    timings = {}
+
+    records = D.load_json(os.path.join(args.data, "llava_train.json"))
+    files = sorted({r["image"] for r in records})
+    fidx = {f: i for i, f in enumerate(files)}
+    t = time.time()
+    images = D.load_images(args.world, files)
+    assert images.shape[2] == c["image_size"], f"images are {images.shape[2]} px, the model takes {c['image_size']}"
+    timings["load_images_s"] = round(time.time() - t, 1)
+    log(f"{len(records)} records on {len(files)} images; world size {WORLD}")
+
+    # Tokenizer: BPE learned on the rendered training conversations (rank 0 writes it, all ranks rebuild it).
+    tok_path = os.path.join(args.work, "tokenizer.json")
+    if args.skip_to == 0 or not os.path.exists(tok_path):
+        texts = [D.SYSTEM + " USER: ASSISTANT:"] * 2000 + [
+            cv["value"] for r in records for cv in r["conversations"]]
+        vocab, merges = train_bpe(texts, args.vocab_size)
+        tok = Tokenizer(vocab, merges)
+        if RANK == 0:
+            tj, tc = tok.to_json()
+            D.json.dump(tj, open(tok_path, "w", encoding="utf-8"), ensure_ascii=False)
+            D.json.dump(tc, open(os.path.join(args.work, "tokenizer_config.json"), "w"), indent=1)
+    else:
+        tok = Tokenizer.from_json(D.load_json(tok_path))
+    conv = D.Conversations(records, tok, M.image_tokens(c), fidx)
+    log(f"vocab {tok.vocab_size}; prompt prefix {len(conv.prefix)} tokens")
+
+    ck0 = os.path.join(args.work, "stage0.pt")
+    if args.skip_to <= 0:
+        instances = D.load_json(os.path.join(args.world, "annotations", "instances_train.json"))
+        cls_t, box_t = D.patch_targets(instances, fidx, c["grid"], c["image_size"])
+        enc, heads, timings["stage0_s"] = stage0(args, c, images, cls_t, box_t)
+        if RANK == 0:
+            torch.save({"enc": enc.state_dict(), "heads": heads.state_dict()}, ck0)
+    else:
+        enc = M.VisionEncoder(c)
+        enc.load_state_dict(torch.load(ck0)["enc"])
+    if args.only_stage0:
+        return
+    enc.eval()
+    for p in enc.parameters():
+        p.requires_grad_(False)
+    t = time.time()
+    feats = encode_all(enc, images)
+    timings["encode_s"] = round(time.time() - t, 1)
+
+    lm = LanguageModel(c, tok.vocab_size, tok.image_id)
+    ck1 = os.path.join(args.work, "stage1.pt")
+    if args.skip_to <= 1:
+        timings["stage1_s"] = stage_lm("stage1", args, lm, feats, conv, args.steps1, args.lr, args.batch, 1,
+                                       {"caption"})
+        if RANK == 0:
+            torch.save(lm.state_dict(), ck1)
+    else:
+        lm.load_state_dict(torch.load(ck1))
+    if args.init_stage2:
+        lm.load_state_dict(torch.load(args.init_stage2))
+        log(f"stage 2 continues from {args.init_stage2}")
+    if args.skip_to <= 2:
+        kinds = {t[0] for ts in conv.by_image.values() for t in ts}
+        timings["stage2_s"] = stage_lm("stage2", args, lm, feats, conv, args.steps2, args.lr, args.batch,
+                                       args.turns, kinds)
+        if RANK == 0:
+            torch.save(lm.state_dict(), os.path.join(args.work, "stage2.pt"))
+    timings["train_total_s"] = round(time.time() - t_start, 1)
+
+    if RANK == 0:
+        items = D.load_json(os.path.join(args.data, f"eval_{args.eval_split}.json"))
+        t = time.time()
+        metrics, samples = run_eval(args, c, enc, lm, tok, conv.prompt_ids, args.world, items, args.eval_limit)
+        timings["eval_s"] = round(time.time() - t, 1)
+        log("held-out", json.dumps(metrics))
+        for s in samples:
+            log(f"  [{s['kind']}] {s['q']} -> {s['got']!r} (want {s['want']!r})")
+        summary = {"args": vars(args), "config": c, "timings": {k: round(v, 1) for k, v in timings.items()},
+                   "metrics_pytorch": metrics, "samples": samples}
+        with open(os.path.join(args.work, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=1)
+        if args.out:
+            import export as X
+            import reference as R
+            X.export_model(args.out, c, enc, lm, tok, args.bins)
+            lm.eval()
+            R.write_reference(args.out, tok, conv.prompt_ids,
+                              R.pytorch_answers(enc, lm, tok, conv.prompt_ids, args.world, items))
+            log(f"exported to {args.out}")
+    if WORLD > 1:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
