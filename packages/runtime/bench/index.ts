@@ -71,11 +71,16 @@ async function benchModel(dir: string) {
   const ours = await loadOnnxModel(dir, { device: 'cpu', ...(THREADS ? { intraOpThreads: THREADS } : {}) });
   const rss1 = process.memoryUsage.rss();
   const processor = await AutoProcessor.from_pretrained(name);
+  // Same thread settings for both: our runtime turns onnxruntime's spin-waiting off by default (see README), so
+  // transformers.js gets that too; otherwise most of the difference under load would be that one setting.
   const tjs = await LlavaForConditionalGeneration.from_pretrained(name, {
     dtype: 'fp32',
     device: 'cpu',
-    ...(THREADS ? { session_options: { intraOpNumThreads: THREADS } } : {}),
-  });
+    session_options: {
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      ...(THREADS ? { intraOpNumThreads: THREADS } : {}),
+    },
+  } as never);
   const rss2 = process.memoryUsage.rss();
   peakRss = rss2;
 
@@ -181,7 +186,7 @@ writeBenchReport('@locvlm/runtime', figures, [
   },
 ]);
 console.log(
-  `rounds ${ROUNDS}, ${NEW_TOKENS} new tokens, threads ${THREADS ?? 'onnxruntime default'}, provider ${tiny.provider}, load average ${loadavg()
+  `rounds ${ROUNDS}, ${NEW_TOKENS} new tokens, threads ${THREADS ?? 'onnxruntime default'}, spin-wait off for both, provider ${tiny.provider}, load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')} on ${cpus().length} cores`,
 );

@@ -90,6 +90,19 @@ describe('decoding', () => {
     expect(sampledCached.tokenIds).toEqual(sampledRecomputed.tokenIds);
   });
 
+  it('gives the same tokens with onnxruntime spin-waiting on as with the default (off)', async () => {
+    const spinning = await loadOnnxModel(tinyModelDir, { device: 'cpu', intraOpThreads: 2, spinWait: true });
+    try {
+      const request = { prompt: PROMPT, images: [{ bytes: png }], maxNewTokens: 12, details: true };
+      const a = await spinning.complete(request);
+      const b = await model.complete(request);
+      expect(a.tokenIds).toHaveLength(12);
+      expect(a.tokenIds).toEqual(b.tokenIds);
+    } finally {
+      await spinning.close();
+    }
+  });
+
   it('decodes a batch of prompts of different lengths like one at a time', async () => {
     const other = await noisePng(40, 40, 9);
     const requests = [
