@@ -71,14 +71,16 @@ async function benchModel(dir: string) {
   const ours = await loadOnnxModel(dir, { device: 'cpu', ...(THREADS ? { intraOpThreads: THREADS } : {}) });
   const rss1 = process.memoryUsage.rss();
   const processor = await AutoProcessor.from_pretrained(name);
-  // Same thread settings for both: our runtime turns onnxruntime's spin-waiting off by default (see README), so
-  // transformers.js gets that too; otherwise most of the difference under load would be that one setting.
+  // Same thread settings for both: our runtime turns onnxruntime's spin-waiting off by default and runs small
+  // decoders on one intra-op thread (see README), so transformers.js gets the same; otherwise most of the difference
+  // would be those settings.
   const tjs = await LlavaForConditionalGeneration.from_pretrained(name, {
     dtype: 'fp32',
     device: 'cpu',
     session_options: {
       extra: { session: { intra_op: { allow_spinning: '0' } } },
-      ...(THREADS ? { intraOpNumThreads: THREADS } : {}),
+      // The same intra-op thread count as ours chose (1 for small decoders, see SessionOptions.intraOpThreads).
+      ...(ours.intraOpThreads !== undefined ? { intraOpNumThreads: ours.intraOpThreads } : {}),
     },
   } as never);
   const rss2 = process.memoryUsage.rss();
@@ -186,7 +188,7 @@ writeBenchReport('@locvlm/runtime', figures, [
   },
 ]);
 console.log(
-  `rounds ${ROUNDS}, ${NEW_TOKENS} new tokens, threads ${THREADS ?? 'onnxruntime default'}, spin-wait off for both, provider ${tiny.provider}, load average ${loadavg()
+  `rounds ${ROUNDS}, ${NEW_TOKENS} new tokens, threads ${THREADS ?? 'runtime default (1 for small decoders), same for both'}, spin-wait off for both, provider ${tiny.provider}, load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')} on ${cpus().length} cores`,
 );

@@ -30,7 +30,7 @@ export type {
   VisionLanguageModel,
 } from './model.js';
 export { type ImageProcessingConfig, loadModelConfig, type ModelConfig } from './onnx/config.js';
-export type { SessionOptions } from './onnx/engine.js';
+export { type SessionOptions, SMALL_DECODER_BYTES } from './onnx/engine.js';
 export {
   type CompletionRequest,
   type CompletionResult,

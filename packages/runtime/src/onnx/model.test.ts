@@ -90,6 +90,18 @@ describe('decoding', () => {
     expect(sampledCached.tokenIds).toEqual(sampledRecomputed.tokenIds);
   });
 
+  it('runs a small decoder on one intra-op thread unless told otherwise', async () => {
+    const chosen = await loadOnnxModel(tinyModelDir, { device: 'cpu' });
+    const two = await loadOnnxModel(tinyModelDir, { device: 'cpu', intraOpThreads: 2 });
+    try {
+      expect(chosen.intraOpThreads).toBe(1);
+      expect(two.intraOpThreads).toBe(2);
+    } finally {
+      await chosen.close();
+      await two.close();
+    }
+  });
+
   it('gives the same tokens with onnxruntime spin-waiting on as with the default (off)', async () => {
     const spinning = await loadOnnxModel(tinyModelDir, { device: 'cpu', intraOpThreads: 2, spinWait: true });
     try {

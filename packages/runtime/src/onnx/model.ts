@@ -116,6 +116,11 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     return this.engine.provider;
   }
 
+  /** The intra-op thread count the sessions use (undefined: onnxruntime's default, all cores). */
+  get intraOpThreads(): number | undefined {
+    return this.engine.intraOpThreads;
+  }
+
   /** Decode and preprocess one image exactly as the model sees it (CHW float32 plus the pad/resize/crop plan). */
   async preprocessImage(source: ImageSource | RgbImage): Promise<PreprocessedImage> {
     const limits = this.options.imageLimits ?? {};
