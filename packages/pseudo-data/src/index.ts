@@ -26,6 +26,8 @@ export {
   type LocalizeSource,
   type LocalizeStats,
   localizeInstructRecords,
+  type NegativeChoice,
+  type NegativeChooser,
   newStats,
   OBJECTIVES,
   type Objective,

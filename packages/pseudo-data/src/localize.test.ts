@@ -113,6 +113,52 @@ describe('Localize-Instruct on the fixture', () => {
     expect(existsSync(join(out, 'stats.json'))).toBe(false);
   }, 30_000);
 
+  it('asks NegPred about the categories a chooser picks, and refuses a chooser that picks a present one', async () => {
+    const source = await fixtureSource();
+    const seen: Array<{ image: number; absent: readonly number[]; count: number }> = [];
+    const records = [
+      ...localizeInstructRecords(source, {
+        codec,
+        seed: 3,
+        objectives: ['negpred'],
+        negativesPerImage: 2,
+        // The highest absent id, only one: fewer than asked for is allowed.
+        chooseNegatives: ({ image, absentCategoryIds, count }) => {
+          seen.push({ image: image.id, absent: absentCategoryIds, count });
+          return absentCategoryIds.slice(-1);
+        },
+      }),
+    ];
+    expect(seen[0]).toEqual({ image: 101, absent: [1, 5, 7, 9], count: 2 });
+    expect(seen.map((s) => s.image)).toEqual([101, 102, 103, 104]);
+    const asked = records.map((r) => r.conversations.filter((t) => t.from === 'human').map((t) => t.value));
+    expect(asked).toHaveLength(4);
+    // 101 and 102 lack stop sign (9); 103 has it and lacks apple (5); 104 lacks everything.
+    expect(asked.map((questions) => questions.length)).toEqual([1, 1, 1, 1]);
+    expect(asked[0]?.[0]).toContain('stop sign');
+    expect(asked[2]?.[0]).toContain('apple');
+    const build = (chooseNegatives: () => number[]) => [
+      ...localizeInstructRecords(source, { codec, seed: 3, objectives: ['negpred'], chooseNegatives }),
+    ];
+    expect(() => build(() => [3])).toThrow(/image 101 .*category id 3, which is not absent/);
+    expect(() => build(() => [1, 5])).toThrow(/returned 2 ids, at most 1/);
+  });
+
+  it('gives a chooser the seeded negatives stream, so a random chooser is deterministic', async () => {
+    const source = await fixtureSource();
+    const run = (seed: number) =>
+      JSON.stringify([
+        ...localizeInstructRecords(source, {
+          codec,
+          seed,
+          objectives: ['negpred'],
+          chooseNegatives: ({ absentCategoryIds, rng }) => [rng.pick(absentCategoryIds)],
+        }),
+      ]);
+    expect(run(5)).toBe(run(5));
+    expect(new Set([1, 2, 3, 4, 5, 6].map(run)).size).toBeGreaterThan(1);
+  });
+
   it('refuses an images folder outside the images root', async () => {
     const source = await fixtureSource();
     expect(() => [...localizeInstructRecords(source, { codec, seed: 1, imagesDir: '/a/b', imagesRoot: '/c' })]).toThrow(

@@ -10,10 +10,17 @@ import {
   localizeConversations,
   NEGPRED_TARGET,
   type QaPair,
+  type Rng,
 } from '@locvlm/prompts';
 import { writeFileAtomic } from '@locvlm/runtime';
 import { PseudoDataError } from './errors.js';
-import { absentCategoryIds, type ImageCollection, type SkipReason, selectUniqueObjects } from './objects.js';
+import {
+  type AnnotatedImage,
+  absentCategoryIds,
+  type ImageCollection,
+  type SkipReason,
+  selectUniqueObjects,
+} from './objects.js';
 import { openRecordWriter, type RecordFormat } from './output.js';
 
 export type Objective = 'locpred' | 'negpred' | 'revloc';
@@ -23,6 +30,20 @@ export interface CategoryInfo {
   id: number;
   name: string;
 }
+
+/** What a NegPred chooser sees for one image. */
+export interface NegativeChoice {
+  image: AnnotatedImage;
+  /** The image's absent categories (see `absentCategoryIds`), ascending id: the only ids a chooser may return. */
+  absentCategoryIds: readonly number[];
+  /** How many to choose: `negativesPerImage`, or fewer when fewer categories are absent. */
+  count: number;
+  /** The image's seeded negatives stream (seed, image id): draw from it to stay deterministic. */
+  rng: Rng;
+}
+
+/** Picks the NegPred categories of one image: at most `count` distinct ids from `absentCategoryIds`. */
+export type NegativeChooser = (choice: NegativeChoice) => readonly number[];
 
 export interface LocalizeInstructOptions {
   /** Writes locations as text (any @locvlm/coord-codec representation). */
@@ -34,6 +55,11 @@ export interface LocalizeInstructOptions {
   objectives?: readonly Objective[];
   /** NegPred questions per image, drawn from its absent categories (default 1). */
   negativesPerImage?: number;
+  /**
+   * Chooses each image's NegPred categories, e.g. to prefer hard negatives (absent categories that resemble present
+   * ones). Default: a uniform draw of `count` absent categories.
+   */
+  chooseNegatives?: NegativeChooser;
   /**
    * Per-object descriptions (annotation id -> one-sentence caption) used instead of category names: the PRefCOCO
    * self-training data. With captions, objects without one are left out of LocPred and RevLoc.
@@ -79,6 +105,7 @@ interface ResolvedOptions {
   seed: number | string;
   objectives: ReadonlySet<Objective>;
   negativesPerImage: number;
+  chooseNegatives: NegativeChooser;
   captions: ReadonlyMap<number, string> | undefined;
   imagePrefix: string;
   frame: FrameTransform | undefined;
@@ -114,10 +141,37 @@ function resolveOptions(options: LocalizeInstructOptions): ResolvedOptions {
     seed: options.seed,
     objectives: new Set(objectives),
     negativesPerImage,
+    chooseNegatives: options.chooseNegatives ?? uniformNegatives,
     captions: options.captions,
     imagePrefix: imagePrefix(options.imagesDir, options.imagesRoot),
     frame: options.frame,
   };
+}
+
+function uniformNegatives({ absentCategoryIds, count, rng }: NegativeChoice): readonly number[] {
+  return rng.sample(absentCategoryIds, count);
+}
+
+/** The chooser's answer, checked: distinct absent category ids, at most `count` of them. */
+function chooseNegativeIds(chooser: NegativeChooser, choice: NegativeChoice): number[] {
+  const chosen = [...chooser(choice)];
+  const absent = new Set(choice.absentCategoryIds);
+  const where = `chooseNegatives for image ${choice.image.id} (${choice.image.file})`;
+  if (chosen.length > choice.count) {
+    throw new PseudoDataError('BAD_OPTION', `${where} returned ${chosen.length} ids, at most ${choice.count} allowed`);
+  }
+  chosen.forEach((id, i) => {
+    if (!absent.has(id)) {
+      throw new PseudoDataError(
+        'BAD_OPTION',
+        `${where} returned category id ${id}, which is not absent from the image`,
+      );
+    }
+    if (chosen.indexOf(id) !== i) {
+      throw new PseudoDataError('BAD_OPTION', `${where} returned category id ${id} twice`);
+    }
+  });
+  return chosen;
 }
 
 /** The folder of the images relative to the images root, as a POSIX prefix ('' or 'train2017/'). */
@@ -197,7 +251,10 @@ export function* localizeInstructRecords(
     if (objectives.has('negpred') && resolved.negativesPerImage > 0) {
       const absent = absentCategoryIds(image, allIds);
       const rng = createRng(seed, key, 'negatives');
-      negatives = rng.sample(absent, Math.min(resolved.negativesPerImage, absent.length)).map(nameOf);
+      const count = Math.min(resolved.negativesPerImage, absent.length);
+      negatives = chooseNegativeIds(resolved.chooseNegatives, { image, absentCategoryIds: absent, count, rng }).map(
+        nameOf,
+      );
     }
 
     const imageSize = frame === undefined ? { width: image.width, height: image.height } : frame.outputSize(image);
