@@ -1,21 +1,42 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCodec } from '@locvlm/coord-codec';
+import { createRng } from '@locvlm/prompts';
+import { imagesFromCoco, localizeInstructRecords } from '@locvlm/pseudo-data';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { toCoco } from './coco.js';
-import { instructionData } from './dataset.js';
+import { instructionData, readWorldSplit, type WorldSplit } from './dataset.js';
+import { hardNegatives } from './objectives.js';
+import { CATEGORIES, categoryOf } from './vocabulary.js';
 import { worldScene } from './world.js';
 
-function split(n: number) {
+/** A world folder holding the annotation files of `n` test scenes (no images: the data never reads pixels). */
+function writeWorld(n: number): string {
   const entries = Array.from({ length: n }, (_, i) => ({
     scene: worldScene(7, 'test', i),
     imageId: 2_000_000 + i,
     fileName: `test/${2_000_000 + i}.png`,
   }));
-  const { instances, captions, scenes } = toCoco(entries, { description: 't', version: '1', split: 'test', seed: 7 });
-  return { instances, captions, scenes };
+  const info = { description: 't', version: '1', split: 'test', seed: 7 };
+  const { instances, captions, scenes } = toCoco(entries, info);
+  const dir = mkdtempSync(join(tmpdir(), 'shapes-data-'));
+  mkdirSync(join(dir, 'annotations'));
+  writeFileSync(join(dir, 'annotations', 'instances_test.json'), JSON.stringify(instances));
+  writeFileSync(join(dir, 'annotations', 'captions_test.json'), JSON.stringify(captions));
+  writeFileSync(join(dir, 'annotations', 'scenes_test.json'), JSON.stringify({ info, scenes }));
+  return dir;
 }
 
 describe('instructionData', () => {
-  const world = split(40);
-  const all = instructionData(world, { bins: 32, objectives: ['locpred', 'negpred', 'revloc'] });
+  let dir: string;
+  let world: WorldSplit;
+  let all: ReturnType<typeof instructionData>;
+  beforeAll(async () => {
+    dir = writeWorld(40);
+    world = await readWorldSplit(dir, 'test');
+    all = instructionData(world, { bins: 32, objectives: ['locpred', 'negpred', 'revloc'] });
+  });
 
   it('writes one-turn LLaVA records with the image token in front', () => {
     for (const r of all.records) {
@@ -68,6 +89,47 @@ describe('instructionData', () => {
     }
   });
 
+  it("asks exactly the objective questions @locvlm/pseudo-data's Localize-Instruct writes for the COCO file", () => {
+    const codec = createCodec({ kind: 'ivb', bins: 32 });
+    const source = { images: imagesFromCoco(world.instances), categories: world.instances.categories };
+    const pairs = (records: Iterable<{ conversations: { value: string }[] }>) =>
+      [...records]
+        .flatMap((r) => r.conversations.map((t) => t.value.replace(/^<image>\n/, '')))
+        .sort()
+        .join('\n');
+    const ours = (kinds: string[]) =>
+      all.items
+        .filter((i) => kinds.includes(i.kind))
+        .flatMap((i) => [i.question, i.answer])
+        .sort()
+        .join('\n');
+    const seed = 0;
+    const loc = localizeInstructRecords(source, {
+      codec,
+      seed,
+      objectives: ['locpred', 'negpred'],
+      chooseNegatives: hardNegatives,
+    });
+    expect(ours(['locpred', 'negpred'])).toBe(pairs(loc));
+    const captions = new Map([...world.regionCaptions].map(([id, c]) => [id, `${c[0]?.toUpperCase()}${c.slice(1)}.`]));
+    const rev = localizeInstructRecords(source, { codec, seed, objectives: ['revloc'], captions });
+    expect(ours(['revloc'])).toBe(pairs(rev));
+    for (const item of all.items.filter((i) => i.kind === 'revloc')) {
+      expect(item.answer.toLowerCase()).toBe(`${item.reference}.`);
+    }
+  });
+
+  it('is deterministic for a seed, and the seed matters', () => {
+    const options = { bins: 32, objectives: ['locpred', 'negpred', 'revloc'] as const };
+    expect(instructionData(world, options)).toEqual(all);
+    expect(instructionData(world, { ...options, seed: 1 }).records).not.toEqual(all.records);
+  });
+
+  it('names the file when the instances are not COCO', async () => {
+    writeFileSync(join(dir, 'annotations', 'instances_val.json'), JSON.stringify({ images: [{ id: 'x' }] }));
+    await expect(readWorldSplit(dir, 'val')).rejects.toThrow(/instances_val\.json/);
+  });
+
   it('leaves out the objectives that are switched off (the ablation)', () => {
     const none = instructionData(world, { bins: 32, objectives: [] });
     expect(none.items.some((i) => ['locpred', 'negpred', 'revloc'].includes(i.kind))).toBe(false);
@@ -76,5 +138,45 @@ describe('instructionData', () => {
     const strip = (items: typeof all.items) =>
       items.filter((i) => i.kind === 'locpred').map(({ question, answer, bbox }) => ({ question, answer, bbox }));
     expect(strip(loc.items)).toEqual(strip(all.items));
+  });
+});
+
+describe('hardNegatives', () => {
+  const redCircle = categoryOf('red', 'circle');
+  const image = {
+    id: 1,
+    file: '1.png',
+    width: 64,
+    height: 64,
+    objects: [
+      { id: 10, categoryId: redCircle.id, box: [0, 0, 10, 10] as [number, number, number, number], crowd: false },
+    ],
+  };
+  const absent = CATEGORIES.filter((c) => c.id !== redCircle.id).map((c) => c.id);
+  const isHard = (id: number) => {
+    const c = CATEGORIES.find((k) => k.id === id)!;
+    return c.colour === 'red' || c.shape === 'circle';
+  };
+
+  it('picks a hard negative (sharing colour or shape) about half the time beyond its share, only absent ids', () => {
+    const rng = createRng(0, 'hard');
+    let hard = 0;
+    for (let i = 0; i < 400; i++) {
+      const chosen = hardNegatives({ image, absentCategoryIds: absent, count: 1, rng });
+      expect(chosen).toHaveLength(1);
+      expect(absent).toContain(chosen[0]);
+      if (isHard(chosen[0]!)) hard++;
+    }
+    // 7 of the 19 absent categories are hard: uniform draws give ~37%, half forced hard gives ~68%.
+    expect(hard / 400).toBeGreaterThan(0.6);
+    expect(hard / 400).toBeLessThan(0.78);
+  });
+
+  it('chooses distinct ids up to the count, and falls back to any absent category when none is hard', () => {
+    const rng = createRng(1);
+    const chosen = hardNegatives({ image, absentCategoryIds: absent, count: 3, rng });
+    expect(new Set(chosen).size).toBe(3);
+    const easy = absent.filter((id) => !isHard(id)).slice(0, 2);
+    expect([...hardNegatives({ image, absentCategoryIds: easy, count: 5, rng })].sort()).toEqual([...easy].sort());
   });
 });

@@ -38,7 +38,14 @@ export {
   sideQuestion,
   toRecord,
 } from './instructions.js';
-export { type Objective, type ObjectiveOptions, objectiveQa } from './objectives.js';
+export {
+  hardNegatives,
+  type Objective,
+  type ObjectiveOptions,
+  type ObjectiveQa,
+  type ObjectiveSource,
+  objectiveQa,
+} from './objectives.js';
 export { renderScenePng, sceneToSvg } from './render.js';
 export { createRng, hashString, type Rng, sceneRng } from './rng.js';
 export {
