@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CliError } from './io.js';
@@ -8,8 +10,11 @@ import {
   BUNDLED_MODEL_DIR,
   chooseModel,
   concurrencyOf,
+  defaultModelDir,
   modelFlagsGiven,
   openModel,
+  REPOSITORY_MODEL_DIR,
+  resolveCodec,
 } from './model-choice.js';
 
 /** Parse argv with the model flags of a batch command that also has a judge, as eval does. */
@@ -38,12 +43,50 @@ describe('model flags', () => {
     expect(concurrencyOf(flags)).toBe(4);
   });
 
-  it('a local directory, or the bundled model when no flag is given', () => {
+  it('a local directory, or the default model when no flag is given', () => {
     expect(chooseModel(parse('--model', 'models/x'))).toEqual({ kind: 'onnx', dir: 'models/x' });
-    // The bundled model is trained by @locvlm/shapes-lab; without it, the error says what to pass.
-    if (existsSync(join(BUNDLED_MODEL_DIR, 'config.json')))
-      expect(chooseModel(parse())).toEqual({ kind: 'onnx', dir: BUNDLED_MODEL_DIR });
-    else expect(() => chooseModel(parse())).toThrow(/no bundled model at .*; pass --model DIR/);
+    const places = [BUNDLED_MODEL_DIR, REPOSITORY_MODEL_DIR];
+    const present = places.find((dir) => existsSync(join(dir, 'config.json')));
+    if (present) expect(chooseModel(parse())).toEqual({ kind: 'onnx', dir: present });
+    else expect(() => chooseModel(parse())).toThrow(/no bundled model .*; pass --model DIR/);
+  });
+
+  it('the default model is the bundled copy in dist/ (next to the bundle), else the repository model', () => {
+    const root = mkdtempSync(join(tmpdir(), 'locvlm-default-model-'));
+    try {
+      const [bundled, repository] = ['bundled', 'repository'].map((name) => join(root, name));
+      expect(() => defaultModelDir([bundled!, repository!])).toThrow(
+        new CliError(
+          `no bundled model (looked in ${bundled}, ${repository}); pass --model DIR (a model directory in the ` +
+            "runtime's ONNX layout) or --endpoint URL --model-name NAME (an OpenAI-compatible server)",
+        ),
+      );
+      mkdirSync(repository!);
+      writeFileSync(join(repository!, 'config.json'), '{}');
+      expect(defaultModelDir([bundled!, repository!])).toBe(repository);
+      mkdirSync(bundled!);
+      writeFileSync(join(bundled!, 'config.json'), '{}');
+      expect(defaultModelDir([bundled!, repository!])).toBe(bundled);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+    // Both from src/*.ts and from dist/bin.js the bundled copy is <package>/dist/model.
+    expect(BUNDLED_MODEL_DIR).toBe(fileURLToPath(new URL('../dist/model/', import.meta.url)));
+    expect(REPOSITORY_MODEL_DIR).toMatch(/apps[/\\]shapes-lab[/\\]model[/\\]$/);
+  });
+
+  it('the codec: --codec, else locvlm.codec in config.json, else the fallback the command names', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'locvlm-codec-'));
+    try {
+      writeFileSync(join(root, 'config.json'), JSON.stringify({ model_type: 'llava', locvlm: {} }));
+      expect((await resolveCodec({ model: root })).options).toMatchObject({ kind: 'ivb', bins: 224 });
+      expect((await resolveCodec({ model: root }, { fallback: 'ivb:bins=32' })).options).toMatchObject({ bins: 32 });
+      writeFileSync(join(root, 'config.json'), JSON.stringify({ locvlm: { codec: 'ivb:bins=16' } }));
+      expect((await resolveCodec({ model: root }, { fallback: 'ivb:bins=32' })).options).toMatchObject({ bins: 16 });
+      expect((await resolveCodec({ model: root, codec: 'shikra' })).options).toMatchObject({ kind: 'shikra' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('a prefix gives a second model its own flags', () => {

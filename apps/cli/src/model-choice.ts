@@ -20,18 +20,26 @@ import type { Command } from 'commander';
 import { parseCodecSpec } from './commands/codec.js';
 import { CliError } from './io.js';
 
-/** Where the bundled default model lives: apps/shapes-lab/model, trained and shipped by @locvlm/shapes-lab. */
-export const BUNDLED_MODEL_DIR = fileURLToPath(new URL('../../shapes-lab/model/', import.meta.url));
+/**
+ * The bundled default model: dist/model of this package, copied there by the build (copy-bundled.mjs) from
+ * apps/shapes-lab. Resolved against the package root (dist/..), so it is found both from the installed bundle
+ * (dist/bin.js) and from the sources (src/*.ts) in the repository.
+ */
+export const BUNDLED_MODEL_DIR = fileURLToPath(new URL('../dist/model/', import.meta.url));
+
+/** The shapes-lab model in the repository, used when the CLI runs from a checkout that was not built yet. */
+export const REPOSITORY_MODEL_DIR = fileURLToPath(new URL('../../shapes-lab/model/', import.meta.url));
 
 /**
- * The model directory used when no --model is given: the bundled model if it is there, else a CliError telling the
- * user what to pass. The one place that decides the default.
+ * The model directory used when no --model is given: the first of `places` holding a config.json (the bundled copy,
+ * else the repository's shapes-lab model), else a CliError telling the user what to pass. The one place that decides
+ * the default.
  */
-export function defaultModelDir(): string {
-  if (existsSync(join(BUNDLED_MODEL_DIR, 'config.json'))) return BUNDLED_MODEL_DIR;
+export function defaultModelDir(places: readonly string[] = [BUNDLED_MODEL_DIR, REPOSITORY_MODEL_DIR]): string {
+  for (const dir of places) if (existsSync(join(dir, 'config.json'))) return dir;
   throw new CliError(
-    `no bundled model at ${BUNDLED_MODEL_DIR}; pass --model DIR (a model directory in the runtime's ONNX layout) ` +
-      'or --endpoint URL --model-name NAME (an OpenAI-compatible server)',
+    `no bundled model (looked in ${places.join(', ')}); pass --model DIR (a model directory in the runtime's ONNX ` +
+      'layout) or --endpoint URL --model-name NAME (an OpenAI-compatible server)',
   );
 }
 
@@ -59,6 +67,8 @@ export interface ModelFlagOptions {
   locations?: boolean;
   /** Batch commands: adds --concurrency (requests in flight, spread over the endpoints) with this default. */
   concurrency?: number;
+  /** The codec when the model names none, for --help (pass the same to resolveCodec; default DEFAULT_CODEC_SPEC). */
+  codecFallback?: string;
 }
 
 /** What the flags chose: a local ONNX model directory, or a pool of OpenAI-compatible endpoints serving one model. */
@@ -89,7 +99,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
  * --frame (`locations`, default true without a prefix) and --concurrency (`concurrency`).
  */
 export function addModelFlags(command: Command, options: ModelFlagOptions = {}): Command {
-  const { prefix, role = 'the model', concurrency } = options;
+  const { prefix, role = 'the model', concurrency, codecFallback = DEFAULT_CODEC_SPEC } = options;
   const locations = options.locations ?? prefix === undefined;
   const endpoint = flagName('endpoint', prefix);
   command
@@ -110,7 +120,7 @@ export function addModelFlags(command: Command, options: ModelFlagOptions = {}):
   return command
     .option(
       '--codec <spec>',
-      "how the model writes locations, e.g. ivb:bins=224, shikra, qwen (default: locvlm.codec in the model's config.json, else ivb:bins=224)",
+      `how the model writes locations, e.g. ivb:bins=224, shikra, qwen (default: locvlm.codec in the model's config.json, else ${codecFallback})`,
     )
     .option(
       '--frame <name>',
@@ -201,11 +211,17 @@ export function asCliError(error: unknown): unknown {
   return error;
 }
 
+/** The codec when neither --codec nor the model's config.json names one: IVB with 224 bins (the paper's). */
+export const DEFAULT_CODEC_SPEC = 'ivb:bins=224';
+
 /**
  * The codec: --codec, else `locvlm.codec` in the model directory's config.json (next to the runtime's other LocVLM
- * hints, e.g. `"locvlm": { "codec": "ivb:bins=32" }`), else IVB with 224 bins (the paper's).
+ * hints, e.g. `"locvlm": { "codec": "ivb:bins=32" }`), else `fallback` (default DEFAULT_CODEC_SPEC).
  */
-export async function resolveCodec(flags: ModelFlags): Promise<Codec> {
+export async function resolveCodec(
+  flags: ModelFlags,
+  { fallback = DEFAULT_CODEC_SPEC }: { fallback?: string } = {},
+): Promise<Codec> {
   let spec = flags.codec;
   let where = '--codec';
   const choice = spec === undefined ? chooseModel(flags) : undefined;
@@ -226,7 +242,8 @@ export async function resolveCodec(flags: ModelFlags): Promise<Codec> {
       }
     }
   }
-  const options: CodecOptions = parseCodecSpec(spec ?? 'ivb:bins=224', where);
+  if (spec === undefined) where = 'the default codec';
+  const options: CodecOptions = parseCodecSpec(spec ?? fallback, where);
   try {
     return createCodec(options);
   } catch (error) {

@@ -1,98 +1,156 @@
-// locvlm demo: the main job. Until a bundled model ships, it walks the paper's worked example through the whole
-// location pipeline (codecs, training record, chat prompt, parsing an answer, mapping it back to image pixels).
-import {
-  CODEC_KINDS,
-  type CodecKind,
-  createCodec,
-  type ImageSize,
-  type Location,
-  llavaFrame,
-  parseLocations,
-} from '@locvlm/coord-codec';
-import { localizeInstructRecords, renderConversation } from '@locvlm/prompts';
+// locvlm demo: the main job. Offline, on the bundled model and sample scenes (or --model / --endpoint): locate every
+// single-instance object, describe a region, answer left/right and presence questions, score them with @locvlm/eval,
+// draw the predicted boxes next to the ground truth and print a small results table.
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Codec } from '@locvlm/coord-codec';
+import { type VisionLanguageModel, writeFileAtomic } from '@locvlm/runtime';
 import type { Command } from 'commander';
-import type { CliIo } from '../io.js';
+import { drawDemoSheet } from '../demo-picture.js';
+import { type DemoAnswer, type DemoTaskScore, defaultScenesDir, loadDemoScenes, runDemo } from '../demo-run.js';
+import { CliError, type CliIo } from '../io.js';
+import {
+  addModelFlags,
+  asCliError,
+  BUNDLED_MODEL_DIR,
+  chooseModel,
+  type ModelFlags,
+  openModel,
+  resolveCodec,
+  resolveFrame,
+} from '../model-choice.js';
 
-// The paper's worked example (Appendix A): a cat at (10, 120, 30, 145) in a 512x512 image.
-const catBox: Location = { box: [10, 120, 30, 145] };
-const square: ImageSize = { width: 512, height: 512 };
-const codecOptions: Record<CodecKind, object> = {
-  nfp: {},
-  ivb: { bins: 224 },
-  diga: { bins: 224 },
-  shikra: {},
-  qwen: {},
-  florence: {},
-  paligemma: {},
-  kosmos: {},
-  ferret: {},
-};
+/** The codec when the model's config.json names none: the shapes-lab model writes IVB with 32 bins. */
+export const DEMO_CODEC_FALLBACK = 'ivb:bins=32';
 
-export interface DemoReport {
-  encodings: Array<{ kind: CodecKind; text: string; decoded: Location[] }>;
-  record: unknown;
-  prompt: string;
-  mappedBack: { answer: string; modelFrame: Location[]; originalPixels: Location[] };
+interface DemoFlags extends ModelFlags {
+  out: string;
+  scenes?: string;
+  json?: boolean;
 }
 
-/** Everything the demo shows, as plain data (the command prints it as text or JSON). */
-export function buildDemoReport(): DemoReport {
-  const encodings = CODEC_KINDS.map((kind) => {
-    const codec = createCodec({ kind, ...codecOptions[kind] } as Parameters<typeof createCodec>[0]);
-    const text = codec.encode(catBox, square);
-    return { kind, text, decoded: codec.decode(text, square) };
-  });
+export interface DemoOutput {
+  model: string;
+  codec: Codec['options'];
+  scenes: string;
+  seconds: number;
+  tasks: DemoTaskScore[];
+  answers: DemoAnswer[];
+  picture: string;
+  results: string;
+}
 
-  const ivb = createCodec({ kind: 'ivb', bins: 224 });
-  const [record] = localizeInstructRecords({
-    key: 'demo-cat',
-    image: 'images/cat.jpg',
-    imageSize: square,
-    objects: [{ description: { category: 'cat' }, location: catBox }],
-    negatives: ['zebra'],
-    codec: ivb,
-    seed: 0,
-  });
-  const prompt = renderConversation('llava_v1', record?.conversations ?? []);
+/** `kind:key=value,...`, the form --codec takes. */
+export function codecSpec(options: Codec['options']): string {
+  const { kind, ...rest } = options as { kind: string } & Record<string, unknown>;
+  const pairs = Object.entries(rest)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? `${kind}:${pairs.join(',')}` : kind;
+}
 
-  // A LLaVA-1.5-style model sees a 640x480 photo padded to a square and resized to 336 px; its IVB answer lives in
-  // that frame. The same transform that preprocesses the pixels maps the answer back to photo pixels.
-  const photo: ImageSize = { width: 640, height: 480 };
-  const frame = llavaFrame(336);
-  const modelFrame = frame.outputSize(photo);
-  const answer = 'It is located at (4, 52, 13, 63)';
-  const inModelFrame = parseLocations(answer, createCodec({ kind: 'ivb', bins: 336 }), modelFrame).locations.map(
-    (found) => found.location,
+/** The results table: per task, questions asked, answers right and accuracy. */
+export function formatDemoTable(tasks: readonly DemoTaskScore[]): string {
+  const width = Math.max(4, ...tasks.map((t) => t.label.length));
+  const header = `${'task'.padEnd(width)}  ${'n'.padStart(3)}  ${'correct'.padStart(7)}  ${'accuracy'.padStart(8)}`;
+  const rows = tasks.map(
+    (t) =>
+      `${t.label.padEnd(width)}  ${String(t.n).padStart(3)}  ${String(t.correct).padStart(7)}  ${(t.accuracy === null ? '-' : `${(t.accuracy * 100).toFixed(1)}%`).padStart(8)}`,
   );
-  const originalPixels = inModelFrame.map((location) => frame.inverse(location, photo));
-  return { encodings, record, prompt, mappedBack: { answer, modelFrame: inModelFrame, originalPixels } };
+  return [header, ...rows].join('\n');
+}
+
+/** How the table and picture name the model: the bundled one by that name, a directory as given, else its id. */
+function describeModel(model: VisionLanguageModel): string {
+  return resolve(model.id) === resolve(BUNDLED_MODEL_DIR) ? 'the bundled shapes-lab model' : model.id;
+}
+
+/** Open the chosen model; a model that cannot load is one clear line (exit code 2). */
+async function loadModel(flags: ModelFlags): Promise<VisionLanguageModel> {
+  const choice = chooseModel(flags);
+  const where = choice.kind === 'onnx' ? choice.dir : choice.endpoints.join(', ');
+  try {
+    return await openModel(flags);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CliError(`cannot load the model at ${where}: ${message}`, { cause: error });
+  }
 }
 
 export function registerDemoCommands(program: Command, io: CliIo): void {
-  program
-    .command('demo')
-    .description('the main job: show the location pipeline end to end on the paper worked example')
-    .option('--json', 'print the report as JSON')
-    .action((options: { json?: boolean }) => {
-      const report = buildDemoReport();
-      if (options.json) {
-        io.out(JSON.stringify(report, null, 2));
+  addModelFlags(
+    program
+      .command('demo')
+      .description(
+        'the main job, offline: locate objects, describe a region and answer left/right and presence questions on ' +
+          'the sample scenes with the bundled model; prints a results table and writes a picture',
+      )
+      .option('--out <dir>', 'where to write demo.png and results.json', 'locvlm-demo')
+      .option('--scenes <dir>', 'a folder with scenes.json (COCO-style) and its PNGs (default: the bundled samples)')
+      .option('--json', 'print the results as JSON'),
+    { codecFallback: DEMO_CODEC_FALLBACK },
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  locvlm demo\n  locvlm demo --out /tmp/demo --json\n' +
+        '  locvlm demo --endpoint http://127.0.0.1:8000 --model-name shapes --codec ivb:bins=32',
+    )
+    .action(async (flags: DemoFlags) => {
+      const started = performance.now();
+      const scenesDir = resolve(flags.scenes ?? defaultScenesDir());
+      const scenes = await loadDemoScenes(scenesDir);
+      const codec = await resolveCodec(flags, { fallback: DEMO_CODEC_FALLBACK });
+      const frame = resolveFrame(flags);
+      io.err(`loading the model...`);
+      const model = await loadModel(flags);
+      let results: Awaited<ReturnType<typeof runDemo>>;
+      try {
+        io.err(`${model.id}: ${scenes.length} scenes from ${scenesDir}, codec ${codecSpec(codec.options)}`);
+        results = await runDemo(model, scenes, {
+          codec,
+          ...(frame ? { frame } : {}),
+          onProgress: ({ done, total, scene, asked }) =>
+            io.err(`[${done}/${total}] scene ${scene.imageId}: ${asked} questions answered`),
+        });
+      } catch (error) {
+        throw asCliError(error);
+      } finally {
+        await model.close();
+      }
+
+      const modelName = describeModel(model);
+      const out = resolve(flags.out);
+      await mkdir(out, { recursive: true });
+      const picture = join(out, 'demo.png');
+      const resultsFile = join(out, 'results.json');
+      const png = await drawDemoSheet(
+        scenes,
+        results.answers,
+        `locvlm demo: ${modelName} (codec ${codecSpec(codec.options)})`,
+      );
+      await writeFileAtomic(picture, png);
+      const output: DemoOutput = {
+        model: model.id,
+        codec: codec.options,
+        scenes: scenesDir,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+        tasks: results.tasks,
+        answers: results.answers,
+        picture,
+        results: resultsFile,
+      };
+      await writeFileAtomic(resultsFile, `${JSON.stringify(output, null, 2)}\n`);
+      if (flags.json) {
+        io.out(JSON.stringify(output, null, 2));
         return;
       }
-      const round = (location: Location) =>
-        JSON.stringify('box' in location ? location.box.map((v) => Math.round(v * 10) / 10) : location.point);
-      io.out('The paper worked example: a cat at (10, 120, 30, 145) in a 512x512 image.\n');
-      io.out(`${'codec'.padEnd(10)} ${'location text'.padEnd(52)} decoded (px)`);
-      for (const { kind, text, decoded } of report.encodings) {
-        io.out(`${kind.padEnd(10)} ${text.padEnd(52)} ${decoded.map(round).join(' ')}`);
-      }
-      io.out('\nA Localize-Instruct training record (IVB, 224 bins), as LLaVA trainer reads it:');
-      io.out(JSON.stringify(report.record, null, 2));
-      io.out('\nThe same conversation rendered with the llava_v1 chat template:');
-      io.out(report.prompt);
-      const { answer, modelFrame, originalPixels } = report.mappedBack;
-      io.out(`\nAn answer "${answer}" from a LLaVA-1.5 model (640x480 photo, padded to a square, 336 px input):`);
-      io.out(`  in the model input frame: ${modelFrame.map(round).join(' ')}`);
-      io.out(`  in photo pixels:          ${originalPixels.map(round).join(' ')}`);
+      const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : relative('.', path));
+      io.out(`locvlm demo: ${modelName}, ${scenes.length} held-out scenes, ${output.seconds} s`);
+      io.out('');
+      io.out(formatDemoTable(results.tasks));
+      io.out('');
+      io.out(`picture: ${shown(picture)} (ground truth green and dashed, predicted boxes red)`);
+      io.out(`answers: ${shown(resultsFile)}`);
     });
 }
