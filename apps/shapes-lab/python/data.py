@@ -58,6 +58,31 @@ def patch_targets(instances, file_index, grid, size):
     return cls.view(n, -1), box.view(n, -1, 4)
 
 
+def scene_targets(instances, file_index, num_categories, bins, size, flip_x=False, flip_y=False):
+    """Stage 0 scene-table labels per image: which categories are present (multi-hot) and, for each category with
+    exactly one instance, its box as coordinate bins (floor(bins * x / size)); -100 where there is no single box."""
+    n = len(file_index)
+    present = torch.zeros(n, num_categories)
+    count = torch.zeros(n, num_categories, dtype=torch.long)
+    box_bins = torch.full((n, num_categories, 4), -100, dtype=torch.long)
+    by_image = {img["id"]: file_index[img["file_name"]] for img in instances["images"] if img["file_name"] in file_index}
+    for a in instances["annotations"]:
+        i = by_image.get(a["image_id"])
+        if i is None:
+            continue
+        k = a["category_id"] - 1
+        x, y, w, h = a["bbox"]
+        if flip_x:
+            x = size - x - w
+        if flip_y:
+            y = size - y - h
+        present[i, k] = 1
+        count[i, k] += 1
+        box_bins[i, k] = torch.tensor([min(bins - 1, int(bins * v / size)) for v in (x, y, x + w, y + h)])
+    box_bins[count != 1] = -100
+    return present, box_bins
+
+
 class Conversations:
     """Token ids of LLaVA records, grouped by image, assembled into (multi-turn) llava_v1 sequences.
 

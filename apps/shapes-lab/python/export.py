@@ -71,7 +71,7 @@ def export_model(out, c, enc, lm, tok, bins):
             "patch_size": patch, "hidden_act": "gelu",
         },
         "locvlm": {
-            "conversation_template": "llava_v1", "image_aspect_ratio": "pad",
+            "conversation_template": "llava_v1", "image_aspect_ratio": "pad", "codec": f"ivb:bins={bins}",
             "coordinates": {"kind": "ivb", "bins": bins, "frame": "model input (padded square, 64 px)"},
             "trained_by": "apps/shapes-lab/python/train.py",
         },

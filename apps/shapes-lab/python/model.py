@@ -22,7 +22,7 @@ CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 DEFAULT_CONFIG = dict(
     image_size=64, grid=8, v_hidden=128, v_layers=2, v_heads=4, v_inter=256, merge=2,
-    hidden=128, layers=3, heads=4, kv_heads=4, inter=352, max_pos=512, num_classes=21,
+    hidden=128, layers=3, heads=4, kv_heads=4, inter=352, max_pos=512, num_classes=21, bins=32,
 )
 
 
@@ -177,15 +177,30 @@ class VisionEncoder(nn.Module):
 
 
 class PatchHeads(nn.Module):
-    """Stage 0 only: per patch, which category covers it (20 + background) and its object's box (x1,y1,x2,y2)/size."""
+    """Stage 0 only. Per patch: which category covers it (20 + background), its object's box (x1,y1,x2,y2)/size,
+    and that box's four coordinate bins (the IVB integers the decoder will have to write). Per 2x2 block of patches
+    (one image token's region): the scene table, i.e. which categories are in the scene and each single-instance
+    category's box bins."""
 
     def __init__(self, c):
         super().__init__()
+        self.bins, self.grid, self.merge = c["bins"], c["grid"], c["merge"]
         self.cls = nn.Linear(c["v_hidden"], c["num_classes"])
         self.box = nn.Linear(c["v_hidden"], 4)
+        self.box_bins = nn.Linear(c["v_hidden"], 4 * c["bins"])
+        k = c["num_classes"] - 1
+        self.scene_present = nn.Linear(c["v_hidden"], k)
+        self.scene_bins = nn.Linear(c["v_hidden"], k * 4 * c["bins"])
 
     def forward(self, feats):
-        return self.cls(feats), torch.sigmoid(self.box(feats))
+        b, n, h = feats.shape
+        k = self.scene_present.out_features
+        # The scene table is asked of each 2x2 block (the region one image token covers), not of every patch.
+        g, m = self.grid, self.merge
+        blocks = feats.view(b, g // m, m, g // m, m, h).mean((2, 4)).reshape(b, -1, h)
+        nb = blocks.shape[1]
+        return (self.cls(feats), torch.sigmoid(self.box(feats)), self.box_bins(feats).view(b, n, 4, self.bins),
+                self.scene_present(blocks), self.scene_bins(blocks).view(b, nb, k, 4, self.bins))
 
 
 class Projector(nn.Module):
