@@ -8,11 +8,7 @@ import os
 import torch
 
 import model as M
-
-
-def _export(module, args, path, inputs, outputs, axes):
-    torch.onnx.export(module, args, path, input_names=inputs, output_names=outputs, dynamic_axes=axes,
-                      opset_version=17, do_constant_folding=True)
+from tiny_llama import export_decoder, export_embed_tokens, export_onnx  # noqa: E402  (model.py put it on sys.path)
 
 
 def export_model(out, c, enc, lm, tok, bins):
@@ -23,30 +19,11 @@ def export_model(out, c, enc, lm, tok, bins):
     n_img = M.image_tokens(c)
     size = c["image_size"]
     with torch.no_grad():
-        _export(vision, (torch.randn(1, 3, size, size),), os.path.join(out, "onnx", "vision_encoder.onnx"),
-                ["pixel_values"], ["image_features"],
-                {"pixel_values": {0: "batch_size"}, "image_features": {0: "batch_size"}})
-        _export(embed, (torch.tensor([[1, 5, 6, 7]]),), os.path.join(out, "onnx", "embed_tokens.onnx"),
-                ["input_ids"], ["inputs_embeds"],
-                {"input_ids": {0: "batch_size", 1: "sequence_length"},
-                 "inputs_embeds": {0: "batch_size", 1: "sequence_length"}})
-        s, past_len, b = 3, 2, 1
-        past, past_names, present_names = [], [], []
-        axes = {"inputs_embeds": {0: "batch_size", 1: "sequence_length"},
-                "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-                "position_ids": {0: "batch_size", 1: "sequence_length"},
-                "logits": {0: "batch_size", 1: "sequence_length"}}
-        for i in range(c["layers"]):
-            for kind in ("key", "value"):
-                past.append(torch.randn(b, c["kv_heads"], past_len, head_dim))
-                past_names.append(f"past_key_values.{i}.{kind}")
-                present_names.append(f"present.{i}.{kind}")
-                axes[past_names[-1]] = {0: "batch_size", 2: "past_sequence_length"}
-                axes[present_names[-1]] = {0: "batch_size", 2: "total_sequence_length"}
-        dec_args = (torch.randn(b, s, c["hidden"]), torch.ones(b, past_len + s, dtype=torch.long),
-                    torch.arange(past_len, past_len + s)[None, :], *past)
-        _export(decoder, dec_args, os.path.join(out, "onnx", "decoder_model_merged.onnx"),
-                ["inputs_embeds", "attention_mask", "position_ids", *past_names], ["logits", *present_names], axes)
+        export_onnx(vision, (torch.randn(1, 3, size, size),), os.path.join(out, "onnx", "vision_encoder.onnx"),
+                    ["pixel_values"], ["image_features"],
+                    {"pixel_values": {0: "batch_size"}, "image_features": {0: "batch_size"}})
+        export_embed_tokens(embed, os.path.join(out, "onnx", "embed_tokens.onnx"))
+        export_decoder(decoder, c, os.path.join(out, "onnx", "decoder_model_merged.onnx"))
 
     patch = size // (c["grid"] // c["merge"])  # 16 px per image token: the processor counts (64/16)^2 = 16
     config = {

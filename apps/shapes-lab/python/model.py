@@ -4,9 +4,10 @@ vision encoder (conv stem to an 8x8 patch grid, row/column position embeddings, 
   -> projector (merge 2x2 neighbouring patches into one token: 16 image tokens; mlp2x_gelu)
   -> LLaMA-style decoder (RMSNorm, RoPE, SwiGLU, causal attention with a KV cache).
 
-The decoder keeps the exact contract of packages/runtime/fixtures/make_tiny_llava.py (the runtime engineer's
-exporter): same parameter names, `forward(inputs_embeds, attention_mask, position_ids, *past) -> (logits, *present)`,
-so the ONNX graphs it exports load in @locvlm/runtime and transformers.js. The vision side differs from that file's
+The decoder (and token embedding) is packages/runtime/fixtures/tiny_llama.py, the same code
+make_tiny_llava.py (the runtime's fixture exporter) uses: same parameter names,
+`forward(inputs_embeds, attention_mask, position_ids, *past) -> (logits, *present)`, so the ONNX graphs it exports
+load in @locvlm/runtime and transformers.js. The vision side differs from that file's
 CLIP ViT on purpose: a ViT trained from scratch on 64-px scenes learned nothing of the image here (FORMATS.md 7),
 a conv stem with dense per-patch pretraining did.
 """
@@ -17,6 +18,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import runtime_fixtures  # noqa: F401  (sys.path: packages/runtime/fixtures)
+from tiny_llama import EmbedTokens, LlamaDecoder, LlamaLayer, RMSNorm, rotate_half  # noqa: E402, F401
+
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
@@ -24,107 +28,6 @@ DEFAULT_CONFIG = dict(
     image_size=64, grid=8, v_hidden=128, v_layers=2, v_heads=4, v_inter=256, merge=2,
     hidden=128, layers=3, heads=4, kv_heads=4, inter=352, max_pos=512, num_classes=21, bins=32,
 )
-
-
-class RMSNorm(nn.Module):
-    def __init__(self, dim, eps=1e-6):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(dim))
-        self.eps = eps
-
-    def forward(self, x):
-        variance = x.pow(2).mean(-1, keepdim=True)
-        return self.weight * (x * torch.rsqrt(variance + self.eps))
-
-
-def rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-class LlamaLayer(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        h, d = c["hidden"], c["hidden"] // c["heads"]
-        self.heads, self.kv_heads, self.head_dim = c["heads"], c["kv_heads"], d
-        self.input_layernorm = RMSNorm(h)
-        self.q_proj = nn.Linear(h, c["heads"] * d, bias=False)
-        self.k_proj = nn.Linear(h, c["kv_heads"] * d, bias=False)
-        self.v_proj = nn.Linear(h, c["kv_heads"] * d, bias=False)
-        self.o_proj = nn.Linear(c["heads"] * d, h, bias=False)
-        self.post_attention_layernorm = RMSNorm(h)
-        self.gate_proj = nn.Linear(h, c["inter"], bias=False)
-        self.up_proj = nn.Linear(h, c["inter"], bias=False)
-        self.down_proj = nn.Linear(c["inter"], h, bias=False)
-
-    def forward(self, x, cos, sin, mask_bias, past_k, past_v):
-        b, s, _ = x.shape
-        y = self.input_layernorm(x)
-        q = self.q_proj(y).view(b, s, self.heads, self.head_dim).transpose(1, 2)
-        k = self.k_proj(y).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
-        v = self.v_proj(y).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
-        k = torch.cat([past_k, k], dim=2)
-        v = torch.cat([past_v, v], dim=2)
-        present_k, present_v = k, v
-        rep = self.heads // self.kv_heads
-        if rep > 1:
-            t = k.shape[2]
-            k = k[:, :, None].expand(b, self.kv_heads, rep, t, self.head_dim).reshape(b, self.heads, t, self.head_dim)
-            v = v[:, :, None].expand(b, self.kv_heads, rep, t, self.head_dim).reshape(b, self.heads, t, self.head_dim)
-        scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim) + mask_bias
-        attn = torch.matmul(torch.softmax(scores, dim=-1), v)
-        x = x + self.o_proj(attn.transpose(1, 2).reshape(b, s, self.heads * self.head_dim))
-        y = self.post_attention_layernorm(x)
-        x = x + self.down_proj(F.silu(self.gate_proj(y)) * self.up_proj(y))
-        return x, present_k, present_v
-
-
-class LlamaDecoder(nn.Module):
-    """inputs_embeds + attention_mask + position_ids + past -> logits + present (HF LlamaForCausalLM semantics)."""
-
-    def __init__(self, c, vocab_size):
-        super().__init__()
-        self.c = c
-        self.layers = nn.ModuleList([LlamaLayer(c) for _ in range(c["layers"])])
-        self.norm = RMSNorm(c["hidden"])
-        self.lm_head = nn.Linear(c["hidden"], vocab_size, bias=False)
-        d = c["hidden"] // c["heads"]
-        self.register_buffer("inv_freq", 1.0 / (10000.0 ** (torch.arange(0, d, 2).float() / d)), persistent=False)
-
-    def empty_past(self, batch):
-        d = self.c["hidden"] // self.c["heads"]
-        return [torch.zeros(batch, self.c["kv_heads"], 0, d) for _ in range(2 * self.c["layers"])]
-
-    def forward(self, inputs_embeds, attention_mask, position_ids, *past):
-        b, s, _ = inputs_embeds.shape
-        past_len = past[0].shape[2]
-        total = past_len + s
-        freqs = position_ids[:, :, None].float() * self.inv_freq[None, None, :]
-        emb = torch.cat([freqs, freqs], dim=-1)
-        cos, sin = emb.cos()[:, None, :, :], emb.sin()[:, None, :, :]
-        q_pos = torch.arange(s, device=inputs_embeds.device)[:, None] + past_len
-        k_pos = torch.arange(total, device=inputs_embeds.device)[None, :]
-        causal = (k_pos <= q_pos)[None, None, :, :]
-        keep = causal & (attention_mask[:, None, None, :] > 0)
-        mask_bias = (~keep).to(inputs_embeds.dtype) * torch.finfo(torch.float32).min
-        x = inputs_embeds
-        presents = []
-        for i, layer in enumerate(self.layers):
-            x, pk, pv = layer(x, cos, sin, mask_bias, past[2 * i], past[2 * i + 1])
-            presents += [pk, pv]
-        logits = self.lm_head(self.norm(x))
-        return (logits, *presents)
-
-
-class EmbedTokens(nn.Module):
-    def __init__(self, vocab_size, hidden):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, hidden)
-
-    def forward(self, input_ids):
-        return self.embed(input_ids)
 
 
 class EncoderLayer(nn.Module):

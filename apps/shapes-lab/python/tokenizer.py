@@ -1,6 +1,7 @@
 """LLaMA-style BPE tokenizer for the shapes world, written as a Hugging Face tokenizer.json.
 
-Same conventions as packages/runtime/fixtures/make_tiny_llava.py (and LLaMA's SentencePiece export): spaces become
+Same conventions as packages/runtime/fixtures/make_tiny_llava.py, whose merge learning and tokenizer.json writer
+(packages/runtime/fixtures/tiny_llama.py) this uses (and LLaMA's SentencePiece export): spaces become
 U+2581, a U+2581 is prepended to every text segment between special tokens, digits are never merged (so each digit is
 one token, as LLaMA's tokenizer does), unknown characters fall back to UTF-8 byte tokens <0xXX>.
 
@@ -12,10 +13,9 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-SPACE = "\u2581"
-SPECIALS = ["<unk>", "<s>", "</s>"]
-IMAGE_TOKEN = "<image>"
-PAD_TOKEN = "<pad>"
+import runtime_fixtures  # noqa: F401  (sys.path: packages/runtime/fixtures)
+from tiny_llama import IMAGE_TOKEN, PAD_TOKEN, SPACE, tokenizer_json, train_bpe_merges  # noqa: E402
+
 WORD_RE = re.compile(SPACE + "?[^" + SPACE + "]+|" + SPACE)
 SPECIAL_RE = re.compile(r"(<image>|</s>|<s>|<unk>|<pad>)")
 
@@ -35,39 +35,8 @@ def train_bpe(texts, vocab_size):
         for seg in SPECIAL_RE.split(t):
             if seg and not SPECIAL_RE.fullmatch(seg):
                 words.update(_words(_normalize(seg)))
-    vocab = {tok: i for i, tok in enumerate(SPECIALS + [f"<0x{b:02X}>" for b in range(256)])}
-    for ch in sorted({ch for w in words for ch in w}):
-        vocab.setdefault(ch, len(vocab))
-    splits = {w: list(w) for w in words}
-    merges = []
     # Ids left for <image> and <pad> after the merges.
-    while len(vocab) < vocab_size - 2:
-        pairs = Counter()
-        for w, n in words.items():
-            s = splits[w]
-            for a, b in zip(s, s[1:]):
-                if any(c.isdigit() for c in a + b):
-                    continue
-                pairs[(a, b)] += n
-        if not pairs:
-            break
-        (a, b), _ = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))
-        merges.append((a, b))
-        vocab[a + b] = len(vocab)
-        for w in words:
-            s = splits[w]
-            if a not in s:
-                continue
-            i, out = 0, []
-            while i < len(s):
-                if i + 1 < len(s) and s[i] == a and s[i + 1] == b:
-                    out.append(a + b)
-                    i += 2
-                else:
-                    out.append(s[i])
-                    i += 1
-            splits[w] = out
-    return vocab, merges
+    return train_bpe_merges(words, vocab_size - 2)
 
 
 class Tokenizer:
@@ -143,44 +112,7 @@ class Tokenizer:
         return text[1:] if text.startswith(" ") else text
 
     def to_json(self):
-        def added(i, content):
-            return dict(id=i, content=content, single_word=False, lstrip=False, rstrip=False, normalized=False,
-                        special=True)
-
-        added_tokens = [added(0, "<unk>"), added(1, "<s>"), added(2, "</s>"), added(self.image_id, IMAGE_TOKEN),
-                        added(self.pad_id, PAD_TOKEN)]
-        tokenizer = {
-            "version": "1.0", "truncation": None, "padding": None, "added_tokens": added_tokens,
-            "normalizer": {"type": "Sequence", "normalizers": [
-                {"type": "Prepend", "prepend": SPACE},
-                {"type": "Replace", "pattern": {"String": " "}, "content": SPACE},
-            ]},
-            "pre_tokenizer": None,
-            "post_processor": {
-                "type": "TemplateProcessing",
-                "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
-                "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                         {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
-                "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}},
-            },
-            "decoder": {"type": "Sequence", "decoders": [
-                {"type": "Replace", "pattern": {"String": SPACE}, "content": " "},
-                {"type": "ByteFallback"}, {"type": "Fuse"},
-                {"type": "Strip", "content": " ", "start": 1, "stop": 0},
-            ]},
-            "model": {
-                "type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
-                "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": True, "ignore_merges": False,
-                "vocab": self.vocab, "merges": [f"{a} {b}" for a, b in self.merges],
-            },
-        }
-        config = {
-            "add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>",
-            "unk_token": "<unk>", "pad_token": PAD_TOKEN, "legacy": True, "clean_up_tokenization_spaces": False,
-            "model_max_length": 4096, "padding_side": "left", "tokenizer_class": "LlamaTokenizer",
-            "added_tokens_decoder": {str(t["id"]): {k: v for k, v in t.items() if k != "id"} for t in added_tokens},
-        }
-        return tokenizer, config
+        return tokenizer_json(self.vocab, self.merges, self.image_id, self.pad_id)
 
     @staticmethod
     def from_json(tokenizer_json):
