@@ -241,7 +241,7 @@ def main():
     ap.add_argument("--vocab-size", type=int, default=1024)
     ap.add_argument("--steps0", type=int, default=600)
     ap.add_argument("--steps1", type=int, default=400)
-    ap.add_argument("--steps2", type=int, default=2400)
+    ap.add_argument("--steps2", type=int, default=6000)
     ap.add_argument("--batch0", type=int, default=64)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--turns", type=int, default=3, help="most QA turns packed into one stage-2 conversation")
