@@ -4,7 +4,7 @@
 # @locvlm/runtime + @locvlm/eval on the same held-out items. Run from the repository root:
 #   BASE=.tmp/run STEPS2=3000 JOBS=2 bash apps/shapes-lab/scripts/ablation.sh
 # BASE: a train.py --work folder holding tokenizer.json, stage0.pt, stage1.pt. JOBS: arms trained at once (one torch
-# thread each). Writes apps/shapes-lab/ablation/ (results.md, report.html, results.json).
+# thread each). Writes apps/shapes-lab/ablation/ (results.md, report.html).
 set -euo pipefail
 ROOT=$(pwd)
 WORLD=${WORLD:-$ROOT/.tmp/world}
