@@ -1,22 +1,14 @@
+import type { CocoImage, CocoAnnotation as PseudoDataAnnotation } from '@locvlm/pseudo-data';
 import { regionCaption, sceneCaption } from './captions.js';
 import type { Relation, Scene } from './scene.js';
 import { CATEGORIES, type Category, type Colour, categoryOf, type Shape, type Size } from './vocabulary.js';
 
-export interface CocoImage {
-  id: number;
-  file_name: string;
-  width: number;
-  height: number;
-}
+// The world writes standard COCO: images and annotations are @locvlm/pseudo-data's types, plus two extra fields.
+// `area` is the drawn shape's area (not its box's), as COCO's segmentation area.
+export type { CocoImage };
 
-export interface CocoAnnotation {
-  id: number;
-  image_id: number;
-  category_id: number;
-  /** [x, y, width, height] in image pixels. */
-  bbox: [number, number, number, number];
-  /** Area of the drawn shape (not of its box), as COCO's segmentation area. */
-  area: number;
+export interface CocoAnnotation extends Omit<PseudoDataAnnotation, 'iscrowd'> {
+  /** A single instance: the world never writes crowd regions. */
   iscrowd: 0;
   /** Attribute outside the category: the object's size word. */
   size: Size;
