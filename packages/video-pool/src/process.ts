@@ -66,9 +66,14 @@ export function runProcess(binary: string, args: string[], options: RunOptions):
       signal?.removeEventListener('abort', onAbort);
       action();
     };
+    // Reject only once the child is gone, so "aborted" also means "no ffmpeg left running" (a killed process can
+    // take a moment to exit on a loaded machine).
     const onAbort = () => {
+      const rejectAborted = () => finish(() => reject(abortedError(file, signal?.reason)));
+      const exited = child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
       child.kill('SIGKILL');
-      finish(() => reject(abortedError(file, signal?.reason)));
+      if (exited) rejectAborted();
+      else child.once('exit', rejectAborted);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -96,6 +101,7 @@ export function runProcess(binary: string, args: string[], options: RunOptions):
       finish(() => reject(new VideoPoolError('FFMPEG_NOT_FOUND', message, { cause: error, file })));
     });
     child.on('close', (exitCode, exitSignal) => {
+      if (signal?.aborted) return; // onAbort settles
       finish(() =>
         resolve({
           stdout: preallocated
