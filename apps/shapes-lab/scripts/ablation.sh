@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Table 11 in miniature: stage 2 retrained with the objectives switched off (none, +LocPred, +LocPred+NegPred, all
-# three), each from the same stage 0-1 checkpoints and tokenizer, each exported and evaluated through
-# @locvlm/runtime + @locvlm/eval on the same held-out items. Run from the repository root:
-#   BASE=.tmp/run STEPS2=3000 JOBS=2 bash apps/shapes-lab/scripts/ablation.sh
-# BASE: a train.py --work folder holding tokenizer.json, stage0.pt, stage1.pt. JOBS: arms trained at once (one torch
-# thread each). Writes apps/shapes-lab/ablation/ (results.md, report.html).
+# three), each from the same checkpoints and tokenizer, each exported and evaluated through @locvlm/runtime +
+# @locvlm/eval on the same held-out items. Run from the repository root:
+#   BASE=.tmp/run STEPS2=3000 JOBS=3 bash apps/shapes-lab/scripts/ablation.sh
+# BASE: a train.py --work folder holding tokenizer.json, stage0.pt, stage1.pt and stage2a.pt (the shipped recipe's
+# LocPred-only stage). Arms with LocPred start stage 2 from stage2a.pt; arms without it cannot have that stage and
+# start stage 2 from a fresh projector + decoder on the same stage-0 encoder. ALL_MODEL: evaluate this export as the
+# "all" arm instead of retraining it (the shipped model is that arm: same checkpoints, data, flags and seed).
+# JOBS: arms trained at once (one torch thread each). Writes apps/shapes-lab/ablation/ (results.md, report.html).
 set -euo pipefail
 ROOT=$(pwd)
 WORLD=${WORLD:-$ROOT/.tmp/world}
@@ -27,15 +30,22 @@ run_arm() {
     > "$dir/data.log"
   cp "$BASE"/tokenizer.json "$BASE"/tokenizer_config.json "$BASE"/stage0.pt "$BASE"/stage1.pt "$dir/work/"
   cp "$ITEMS" "$dir/data/eval_test.json"
-  $PY apps/shapes-lab/python/train.py --world "$WORLD" --data "$dir/data" --work "$dir/work" --out "$dir/model" \
-    --skip-to 2 --steps2 "$STEPS2" --eval-limit 50 > "$dir/train.log" 2>&1
-  npm run -s evaluate -w @locvlm/shapes-lab -- --model "$dir/model" --world "$WORLD" --items "$ITEMS" \
+  local model=$dir/model
+  if [[ $name == all && -n ${ALL_MODEL:-} ]]; then
+    model=$ALL_MODEL
+  else
+    local start=()
+    if [[ $objectives == *locpred* ]]; then start=(--init-stage2 "$BASE/stage2a.pt"); fi
+    $PY apps/shapes-lab/python/train.py --world "$WORLD" --data "$dir/data" --work "$dir/work" --out "$model" \
+      --skip-to 2 --locate-steps 0 "${start[@]}" --steps2 "$STEPS2" --eval-limit 50 > "$dir/train.log" 2>&1
+  fi
+  npm run -s evaluate -w @locvlm/shapes-lab -- --model "$model" --world "$WORLD" --items "$ITEMS" \
     --kinds locpred,negpred,presence,side,vertical,revloc --limit "$LIMIT" --meteor --out "$dir/eval.json" \
     > "$dir/eval.log" 2>&1
   echo "arm $name done: $dir/eval.json"
 }
 export -f run_arm
-export WORLD BASE OUT STEPS2 LIMIT PY ITEMS
+export WORLD BASE OUT STEPS2 LIMIT PY ITEMS ALL_MODEL
 
 # shellcheck disable=SC2086
 printf '%s\n' $ARMS | xargs -P "$JOBS" -I{} bash -c 'run_arm "$@"' _ {}
@@ -46,4 +56,4 @@ for arm in $ARMS; do
   specs+=(--arm "$name=$OUT/${name//+/_}/eval.json")
 done
 npm run -s report -w @locvlm/shapes-lab -- "${specs[@]}" --out "$REPORT" \
-  --note "Stage 2 only ($STEPS2 steps each) from shared stage 0-1 checkpoints; $LIMIT held-out items per kind (test split), greedy, through @locvlm/runtime. Regenerate: BASE=$BASE DATA=$DATA STEPS2=$STEPS2 LIMIT=$LIMIT JOBS=$JOBS bash apps/shapes-lab/scripts/ablation.sh"
+  --note "Stage 2 only ($STEPS2 steps each) from shared checkpoints: stage 0 and stage 2a (LocPred only) for arms with LocPred, stage 0 alone for the others${ALL_MODEL:+; the all arm is $ALL_MODEL}; $LIMIT held-out items per kind (test split), greedy, through @locvlm/runtime. Regenerate: BASE=$BASE DATA=$DATA STEPS2=$STEPS2 LIMIT=$LIMIT JOBS=$JOBS${ALL_MODEL:+ ALL_MODEL=$ALL_MODEL} bash apps/shapes-lab/scripts/ablation.sh"

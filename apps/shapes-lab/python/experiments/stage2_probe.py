@@ -11,10 +11,8 @@ validation metrics (60 items per kind) every --every steps. Nothing here is part
 
 import argparse
 import json
-import math
 import os
 import random
-import re
 import sys
 import time
 
@@ -40,17 +38,6 @@ class EncoderWithHeadOutputs(torch.nn.Module):
         return torch.cat([f, torch.softmax(out[0], -1) * 3, out[1] * 3], -1)
 
 
-def attention_probs(layer, x, cos, sin, mask_bias, past_k, past_v):
-    """The softmax attention of one tiny_llama layer, recomputed from the inputs its forward received."""
-    b, s, _ = x.shape
-    y = layer.input_layernorm(x)
-    q = layer.q_proj(y).view(b, s, layer.heads, layer.head_dim).transpose(1, 2)
-    k = layer.k_proj(y).view(b, s, layer.kv_heads, layer.head_dim).transpose(1, 2)
-    q = q * cos + M.rotate_half(q) * sin
-    k = torch.cat([past_k, k * cos + M.rotate_half(k) * sin], 2)
-    return torch.softmax(torch.matmul(q, k.transpose(2, 3)) / math.sqrt(layer.head_dim) + mask_bias, -1)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--world", required=True)
@@ -74,8 +61,7 @@ def main():
     ap.add_argument("--whole-numbers", action="store_true",
                     help="numbers 10..bins-1 become single tokens (BPE merges of their digits), unlike LLaMA's digits")
     ap.add_argument("--attn", type=float, default=0,
-                    help="weight of the attention-supervision loss: the last layer's attention, at positions "
-                         "predicting a LocPred answer, pulled onto the image tokens under the answer's box")
+                    help="weight of train.py's LocateAttention loss (attention supervision, LocPred answers only here)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -115,20 +101,7 @@ def main():
     if not a.fresh:
         lm.load_state_dict(torch.load(os.path.join(a.work, a.init)))
 
-    last_layer_inputs = {}
-    lm.decoder.layers[-1].register_forward_pre_hook(lambda mod, args: last_layer_inputs.__setitem__("args", args))
-    side = c["grid"] // c["merge"]
-
-    def blocks_under(answer_ids):
-        """Image tokens (row-major) whose region overlaps the box an answer names, from its IVB bins."""
-        nums = [int(x) for x in re.findall(r"\d+", tok.decode(answer_ids))]
-        if len(nums) != 4:
-            return None
-        cell = a.bins / side
-        x1, y1, x2, y2 = nums
-        cols = range(int(x1 // cell), min(side - 1, int(x2 // cell)) + 1)
-        rows = range(int(y1 // cell), min(side - 1, int(y2 // cell)) + 1)
-        return [r * side + col for r in rows for col in cols]
+    locate = T.LocateAttention(lm, tok, c, a.bins) if a.attn else None
 
     kinds = set(a.kinds.split(",")) if a.kinds != "all" else {t[0] for ts in conv.by_image.values() for t in ts}
     items = D.load_json(os.path.join(a.data, "eval_val.json"))
@@ -159,26 +132,10 @@ def main():
             chosen_turns.append(chosen)
         ids, labels, mask = D.collate(seqs, tok.pad_id)
         loss = lm(feats[idx], ids, labels, mask, prefix)
-        if a.attn:
-            rows, query_pos, targets = [], [], []
-            for row, turns in enumerate(chosen_turns):
-                pos = prefix + n_image
-                for k, (kind, q_first, q_next, answer) in enumerate(turns):
-                    start = pos + len(q_first if k == 0 else q_next)  # the first answer token's position
-                    blocks = blocks_under(answer) if kind == "locpred" else None
-                    if blocks:
-                        target = torch.zeros(n_image)
-                        target[blocks] = 1
-                        for t in range(start - 1, start + len(answer) - 1):  # positions predicting the answer
-                            rows.append(row)
-                            query_pos.append(t - prefix)
-                            targets.append(target)
-                    pos = start + len(answer)
-            if rows:
-                probs = attention_probs(lm.decoder.layers[-1], *last_layer_inputs["args"])
-                on_image = probs[rows, :, query_pos][:, :, prefix:prefix + n_image]  # [n, heads, n_image]
-                mass = (on_image * torch.stack(targets)[:, None]).sum(-1).mean(-1)
-                loss = loss + a.attn * -(mass + 1e-6).log().mean()
+        if locate is not None:
+            locate_loss = locate.loss(chosen_turns, idx, prefix)
+            if locate_loss is not None:
+                loss = loss + a.attn * locate_loss
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
