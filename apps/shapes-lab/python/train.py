@@ -285,6 +285,36 @@ def stage0(args, c, images, cls_t, box_t, scene_t):
 
 
 
+def sample_batch(rng, pool, conv, kinds, batch, turns_max, kind_weights=None):
+    """`batch` conversations: an image from `pool`, then 1..turns_max of its turns of `kinds` (uniformly shuffled, or
+    weighted by kind). Returns the token sequences, the image indices and each row's turns."""
+    seqs, img_idx, chosen_turns = [], [], []
+    for _ in range(batch):
+        i = rng.choice(pool)
+        turns = [t for t in conv.by_image[i] if t[0] in kinds]
+        if kind_weights:
+            # Weighted sampling without replacement (Efraimidis-Spirakis keys): rare kinds come up more often.
+            turns.sort(key=lambda t: -rng.random() ** (1 / kind_weights.get(t[0], 1.0)))
+        else:
+            rng.shuffle(turns)
+        chosen = turns[: rng.randint(1, turns_max)]
+        seqs.append(conv.sequence(i, chosen))
+        img_idx.append(i)
+        chosen_turns.append(chosen)
+    return seqs, img_idx, chosen_turns
+
+
+def batch_loss(net, feats, conv, seqs, img_idx, chosen_turns, locate=None, attn_weight=0.0):
+    """Next-token loss on the answers, plus the attention supervision when `locate` is given."""
+    ids, labels, mask = D.collate(seqs, conv.tok.pad_id)
+    loss = net(feats[img_idx], ids, labels, mask, len(conv.prefix))
+    if locate is not None and attn_weight:
+        locate_loss = locate.loss(chosen_turns, img_idx, len(conv.prefix))
+        if locate_loss is not None:
+            loss = loss + attn_weight * locate_loss
+    return loss
+
+
 # Held-out probes are diagnostics, not training: their time is left out of the reported training time.
 PROBE_SECONDS = [0.0]
 
@@ -301,25 +331,8 @@ def stage_lm(name, args, lm, feats, conv, steps, lr, batch, turns_max, kinds, pr
         for group in opt.param_groups:
             warmup = min(200, steps // 10 + 1)
             group["lr"] = lr * min(1, (step + 1) / warmup) if constant_lr else lr_at(step, steps, lr, warmup)
-        seqs, img_idx, chosen_turns = [], [], []
-        for _ in range(batch):
-            i = rng.choice(pool)
-            turns = [t for t in conv.by_image[i] if t[0] in kinds]
-            if kind_weights:
-                # Weighted sampling without replacement (Efraimidis-Spirakis keys): rare kinds come up more often.
-                turns.sort(key=lambda t: -rng.random() ** (1 / kind_weights.get(t[0], 1.0)))
-            else:
-                rng.shuffle(turns)
-            chosen = turns[: rng.randint(1, turns_max)]
-            seqs.append(conv.sequence(i, chosen))
-            img_idx.append(i)
-            chosen_turns.append(chosen)
-        ids, labels, mask = D.collate(seqs, conv.tok.pad_id)
-        loss = net(feats[img_idx], ids, labels, mask, len(conv.prefix))
-        if locate is not None and args.attn_weight:
-            locate_loss = locate.loss(chosen_turns, img_idx, len(conv.prefix))
-            if locate_loss is not None:
-                loss = loss + args.attn_weight * locate_loss
+        loss = batch_loss(net, feats, conv, *sample_batch(rng, pool, conv, kinds, batch, turns_max, kind_weights),
+                          locate, args.attn_weight)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)

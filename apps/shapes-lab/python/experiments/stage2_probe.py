@@ -109,7 +109,6 @@ def main():
     opt = torch.optim.AdamW(lm.parameters(), lr=a.lr, weight_decay=0.01)
     rng = random.Random(0)
     pool = [i for i in conv.images if any(t[0] in kinds for t in conv.by_image[i])]
-    prefix = len(conv.prefix)
     t0 = time.time()
     for step in range(a.steps + 1):
         if step % a.every == 0:
@@ -121,21 +120,7 @@ def main():
             break
         for g in opt.param_groups:
             g["lr"] = a.lr * min(1, (step + 1) / 50)
-        seqs, idx, chosen_turns = [], [], []
-        for _ in range(a.batch):
-            i = rng.choice(pool)
-            turns = [t for t in conv.by_image[i] if t[0] in kinds]
-            rng.shuffle(turns)
-            chosen = turns[: rng.randint(1, a.turns)]
-            seqs.append(conv.sequence(i, chosen))
-            idx.append(i)
-            chosen_turns.append(chosen)
-        ids, labels, mask = D.collate(seqs, tok.pad_id)
-        loss = lm(feats[idx], ids, labels, mask, prefix)
-        if locate is not None:
-            locate_loss = locate.loss(chosen_turns, idx, prefix)
-            if locate_loss is not None:
-                loss = loss + a.attn * locate_loss
+        loss = T.batch_loss(lm, feats, conv, *T.sample_batch(rng, pool, conv, kinds, a.batch, a.turns), locate, a.attn)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
