@@ -4,7 +4,8 @@
     /usr/bin/python3 apps/shapes-lab/python/train.py --world .tmp/world --data .tmp/data --work .tmp/run --out DIR
     torchrun --nproc_per_node=2 apps/shapes-lab/python/train.py ...      (DDP, gloo; same flags)
 
-Stages (why each exists: apps/shapes-lab/README.md); the defaults are the shipped model's recipe:
+Stages (why each exists: apps/shapes-lab/README.md); the defaults are the current recipe, which does not meet the
+goals yet (README section 6):
   0  vision encoder pretraining, dense per-patch objectives (category covering each patch + its object's box):
      the stand-in for CLIP, which cannot be had here; end-to-end from scratch learned nothing of the image.
   1  alignment on scene captions: projector + decoder, encoder frozen (off by default: --steps1 0).
@@ -128,7 +129,6 @@ class LocateAttention:
 
     def __init__(self, lm, tok, c, bins, kinds=("locpred",), objects=None, absent=False):
         self.tok, self.bins, self.kinds, self.absent = tok, bins, set(kinds), absent
-        self.size = c["image_size"]
         self.side = c["grid"] // c["merge"]
         self.n_image = M.image_tokens(c)
         # objects[image index] = {category name: [image token indices]}, for the kinds that name objects.
@@ -422,7 +422,7 @@ def main():
     ap.add_argument("--bins", type=int, default=32)
     ap.add_argument("--vocab-size", type=int, default=1024)
     ap.add_argument("--steps0", type=int, default=600)
-    ap.add_argument("--steps1", type=int, default=0, help="stage 1 caption alignment (off in the shipped recipe)")
+    ap.add_argument("--steps1", type=int, default=0, help="stage 1 caption alignment (off by default)")
     ap.add_argument("--steps2", type=int, default=3000)
     ap.add_argument("--stage2-cycles", type=int, default=2,
                     help="split stage 2 into this many warm-restart cycles (fresh optimizer, warm-up, cosine)")
@@ -547,7 +547,7 @@ def main():
                      "(data built without the locpred objective); pass --locate-steps 0")
         if args.locate_steps:
             # Stage 2a: LocPred alone until the decoder has learned to find an object's image tokens from its
-            # name (measured: a sudden jump after 4,000-5,000 steps); the full mix then builds on that lookup.
+            # name (measured: a sudden jump between 3,000 and 5,000 steps); the full mix then builds on that lookup.
             timings["stage2a_s"] = stage_lm("stage2a", args, lm, feats, conv, args.locate_steps, args.lr,
                                             args.batch, 1, {"locpred"}, probe, locate, constant_lr=True)
             if RANK == 0:

@@ -3,7 +3,7 @@
 # three), each from the same checkpoints and tokenizer, each exported and evaluated through @locvlm/runtime +
 # @locvlm/eval on the same held-out items. Run from the repository root:
 #   BASE=.tmp/run STEPS2=3000 JOBS=3 bash apps/shapes-lab/scripts/ablation.sh
-# BASE: a train.py --work folder holding tokenizer.json, stage0.pt, stage1.pt and stage2a.pt (the shipped recipe's
+# BASE: a train.py --work folder holding tokenizer.json, stage0.pt, stage1.pt and stage2a.pt (the recipe's
 # LocPred-only stage). Arms with LocPred start stage 2 from stage2a.pt; arms without it cannot have that stage and
 # start stage 2 from a fresh projector + decoder on the same stage-0 encoder. ALL_MODEL: evaluate this export as the
 # "all" arm instead of retraining it (the shipped model is that arm: same checkpoints, data, flags and seed).
