@@ -140,29 +140,24 @@ class LocateAttention:
         self.layer.register_forward_pre_hook(lambda mod, inputs: self.inputs.__setitem__("args", inputs))
         self.cache = {}
 
-    def blocks_of_bins(self, x1, y1, x2, y2):
-        """Image tokens (row-major) whose region overlaps a box given in IVB bins."""
-        cell = self.bins / self.side
-        cols = range(int(x1 // cell), min(self.side - 1, int(x2 // cell)) + 1)
-        rows = range(int(y1 // cell), min(self.side - 1, int(y2 // cell)) + 1)
-        return [r * self.side + col for r in rows for col in cols]
-
     def parsed(self, ids):
         """The box (in bins) and the category names a piece of text holds, decoded once per distinct text."""
         key = tuple(ids)
         if key not in self.cache:
             text = self.tok.decode(ids)
             m = self.BOX.search(text)
-            box = self.blocks_of_bins(*(int(g) for g in m.groups())) if m else None
+            # Bin b covers [b, b + 1) in bin units, so the box's last bin is x2 itself.
+            box = tokens_under(*(int(g) for g in m.groups()), self.bins / self.side, self.side) if m else None
             names = self.name_re.findall(text) if self.name_re else []
             self.cache[key] = (box, names)
         return self.cache[key]
 
-    def target_keys(self, image, kind, q, answer):
-        """Key positions (0 = <s>; the image tokens follow the shared prompt prefix) the answer should attend to."""
+    def target_keys(self, image, kind, q, answer, prefix):
+        """Key positions (0 = <s>; the image tokens follow the `prefix` shared prompt tokens) the answer should attend
+        to."""
         if kind not in self.kinds:
             return None
-        image_key = lambda blocks: [self.prefix + b for b in blocks] if blocks else None  # noqa: E731
+        image_key = lambda blocks: [prefix + b for b in blocks] if blocks else None  # noqa: E731
         if kind == "locpred":
             return image_key(self.parsed(answer)[0])
         if kind == "revloc":
@@ -174,20 +169,19 @@ class LocateAttention:
                 return None
             if any(n not in found for n in names):
                 # An absent object: the prompt's own tokens (the attention sink), "nothing in the image".
-                return list(range(self.prefix)) if self.absent else None
+                return list(range(prefix)) if self.absent else None
             return image_key(sorted({b for n in names for b in found[n]}))
         return None
 
     def loss(self, chosen_turns, images, prefix):
         """After a forward on sequences built from `chosen_turns` (the turns of each row, in order) of `images`."""
-        self.prefix = prefix
         rows, query_pos, targets = [], [], []
         for row, (turns, image) in enumerate(zip(chosen_turns, images)):
             pos = prefix + self.n_image
             for k, (kind, q_first, q_next, answer) in enumerate(turns):
                 q = q_first if k == 0 else q_next
                 start = pos + len(q)  # the first answer token's position
-                keys = self.target_keys(image, kind, q, answer)
+                keys = self.target_keys(image, kind, q, answer, prefix)
                 if keys:
                     target = torch.zeros(prefix + self.n_image)
                     target[keys] = 1
@@ -210,18 +204,22 @@ def object_blocks(instances, file_index, c):
     by_image = {img["id"]: file_index[img["file_name"]]
                 for img in instances["images"] if img["file_name"] in file_index}
     side = c["grid"] // c["merge"]
-    cell = c["image_size"] / side
     out = {}
     for a in instances["annotations"]:
         i = by_image.get(a["image_id"])
         if i is None:
             continue
-        x, y, w, h = a["bbox"]
-        cols = range(int(x // cell), min(side - 1, int((x + w - 1e-6) // cell)) + 1)
-        rows = range(int(y // cell), min(side - 1, int((y + h - 1e-6) // cell)) + 1)
+        x, y, w, h = a["bbox"]  # pixels; the box ends just before x + w
         blocks = out.setdefault(i, {}).setdefault(names[a["category_id"]], [])
-        blocks.extend(r * side + col for r in rows for col in cols)
+        blocks.extend(tokens_under(x, y, x + w - 1e-6, y + h - 1e-6, c["image_size"] / side, side))
     return out
+
+
+def tokens_under(x1, y1, x2, y2, cell, side):
+    """Image tokens (row-major on a side x side grid of `cell`-sized regions) that a box's corners span."""
+    cols = range(int(x1 // cell), min(side - 1, int(x2 // cell)) + 1)
+    rows = range(int(y1 // cell), min(side - 1, int(y2 // cell)) + 1)
+    return [r * side + col for r in rows for col in cols]
 
 
 def stage0(args, c, images, cls_t, box_t, scene_t):
@@ -405,7 +403,7 @@ def parse_weights(value, kinds=RECORD_KINDS):
         try:
             weights[kind] = float(w)
         except ValueError:
-            weights[kind] = -1.0
+            weights[kind] = math.nan  # fails the check below
         if not weights[kind] > 0:
             sys.exit(f"--kind-weights {value!r}: the weight of {kind!r} must be a positive number, got {w!r}")
     return weights
@@ -457,8 +455,8 @@ def main():
     if args.tiny:
         args.steps0, args.steps1, args.steps2, args.batch0, args.batch, args.eval_limit = 20, 20, 20, 16, 8, 8
         args.locate_steps = min(args.locate_steps, 20)
-    parse_list(args.attn_kinds, "--attn-kinds", ATTN_KINDS)  # bad flags fail now, not after stage 0
-    parse_weights(args.kind_weights)
+    attn_kinds = parse_list(args.attn_kinds, "--attn-kinds", ATTN_KINDS)  # bad flags fail now, not after stage 0
+    kind_weights = parse_weights(args.kind_weights)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     setup_dist()
@@ -535,13 +533,11 @@ def main():
                 return run_eval(args, c, enc, lm, tok, conv.prompt_ids, args.world, probe_items, 50)[0]
         locate = None
         if args.attn_weight:
-            attn_kinds = parse_list(args.attn_kinds, "--attn-kinds", ATTN_KINDS)
             objects = None
             if attn_kinds & {"presence", "side", "vertical", "negpred"}:
                 instances = D.load_json(os.path.join(args.world, "annotations", "instances_train.json"))
                 objects = object_blocks(instances, fidx, c)
             locate = LocateAttention(lm, tok, c, args.bins, attn_kinds, objects, args.attn_absent)
-        kind_weights = parse_weights(args.kind_weights)
         if args.locate_steps and "locpred" not in kinds:
             sys.exit(f"--locate-steps {args.locate_steps}: {args.data} holds no LocPred records to train stage 2a on "
                      "(data built without the locpred objective); pass --locate-steps 0")
