@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data as D  # noqa: E402
 import evaluate as E  # noqa: E402
 import model as M  # noqa: E402
+import train as T  # noqa: E402
 from tokenizer import Tokenizer, train_bpe  # noqa: E402
 
 TEXTS = [D.SYSTEM + " USER: ASSISTANT:", "Where is the object described red circle located in image in terms of "
@@ -64,6 +65,33 @@ class ModelTest(unittest.TestCase):
         c = dict(M.DEFAULT_CONFIG)
         tower = M.VisionTower(M.VisionEncoder(c), M.Projector(c)).eval()
         self.assertEqual(tuple(tower(torch.randn(2, 3, 64, 64)).shape), (2, M.image_tokens(c), c["hidden"]))
+
+
+class BatchLossTest(unittest.TestCase):
+    def test_length_groups_give_the_same_loss_and_gradients(self):
+        torch.manual_seed(0)
+        vocab, merges = train_bpe(TEXTS, 600)
+        tok = Tokenizer(vocab, merges)
+        c = dict(M.DEFAULT_CONFIG)
+        qa = [("locpred", TEXTS[1], TEXTS[2]), ("negpred", TEXTS[1], TEXTS[3]), ("presence", TEXTS[4], TEXTS[5])]
+        records = [{"id": f"{i}:{kind}", "image": f"{i % 3}.png",
+                    "conversations": [{"from": "human", "value": "<image>\n" + q}, {"from": "gpt", "value": a}]}
+                   for i, (kind, q, a) in enumerate(qa * 3)]
+        conv = D.Conversations(records, tok, M.image_tokens(c), {f"{i}.png": i for i in range(3)})
+        lm = T.LanguageModel(c, tok.vocab_size, tok.image_id)
+        locate = T.LocateAttention(lm, tok, c, 32, {"locpred", "presence", "negpred"}, {0: {"red circle": [5]}}, True)
+        feats = torch.randn(3, c["grid"] ** 2, c["v_hidden"])
+        # Rows of 1-3 turns, so the groups differ in length.
+        chosen = [conv.by_image[i % 3][: 1 + i % 3] for i in range(6)]
+        batch = ([conv.sequence(i % 3, turns) for i, turns in enumerate(chosen)], [i % 3 for i in range(6)], chosen)
+        results = []
+        for groups in (1, 3):
+            lm.zero_grad()
+            loss = T.batch_loss(lm, feats, conv, *batch, locate, 1.0, groups)
+            loss.backward()
+            results.append((loss.item(), torch.cat([p.grad.flatten() for p in lm.parameters()])))
+        self.assertAlmostEqual(results[0][0], results[1][0], places=5)
+        self.assertTrue(torch.allclose(results[0][1], results[1][1], atol=1e-6))
 
 
 class ScoreTest(unittest.TestCase):

@@ -174,7 +174,8 @@ class LocateAttention:
         return None
 
     def loss(self, chosen_turns, images, prefix):
-        """After a forward on sequences built from `chosen_turns` (the turns of each row, in order) of `images`."""
+        """After a forward on sequences built from `chosen_turns` (the turns of each row, in order) of `images`: the
+        mean loss over the answer positions it covers, and their number (None when no turn has a target)."""
         rows, query_pos, targets = [], [], []
         for row, (turns, image) in enumerate(zip(chosen_turns, images)):
             pos = prefix + self.n_image
@@ -195,7 +196,7 @@ class LocateAttention:
         probs = attention_probs(self.layer, *self.inputs["args"])  # [b, heads, positions after the prefix, keys]
         on_keys = probs[rows, :, query_pos][:, :, :prefix + self.n_image]
         mass = (on_keys * torch.stack(targets)[:, None]).sum(-1).mean(-1)
-        return -(mass + 1e-6).log().mean()
+        return -(mass + 1e-6).log().mean(), len(rows)
 
 
 def object_blocks(instances, file_index, c):
@@ -302,14 +303,32 @@ def sample_batch(rng, pool, conv, kinds, batch, turns_max, kind_weights=None):
     return seqs, img_idx, chosen_turns
 
 
-def batch_loss(net, feats, conv, seqs, img_idx, chosen_turns, locate=None, attn_weight=0.0):
-    """Next-token loss on the answers, plus the attention supervision when `locate` is given."""
-    ids, labels, mask = D.collate(seqs, conv.tok.pad_id)
-    loss = net(feats[img_idx], ids, labels, mask, len(conv.prefix))
-    if locate is not None and attn_weight:
-        locate_loss = locate.loss(chosen_turns, img_idx, len(conv.prefix))
-        if locate_loss is not None:
-            loss = loss + attn_weight * locate_loss
+def batch_loss(net, feats, conv, seqs, img_idx, chosen_turns, locate=None, attn_weight=0.0, groups=1):
+    """Next-token loss on the answers (mean over answer tokens), plus the attention supervision (mean over the
+    positions it covers) when `locate` is given. groups > 1: the rows run as that many forwards of rows sorted by
+    length, so short rows are not padded to the longest (stage-2 rows hold 1-3 turns: about 45% of a one-group batch
+    is padding); each group's means are weighted by its share of tokens and positions, so the loss is the same."""
+    prefix = len(conv.prefix)
+    order = sorted(range(len(seqs)), key=lambda r: len(seqs[r][0])) if groups > 1 else list(range(len(seqs)))
+    size = -(-len(order) // max(1, groups))
+    parts = [order[j:j + size] for j in range(0, len(order), size)]
+    answer_tokens = [sum(1 for t in seqs[r][1][prefix + 1:] if t != -100) for r in range(len(seqs))]
+    total_tokens = sum(answer_tokens)
+    located = []  # (group's mean attention loss, positions it covers)
+    loss = 0.0
+    for part in parts:
+        ids, labels, mask = D.collate([seqs[r] for r in part], conv.tok.pad_id)
+        rows = [img_idx[r] for r in part]
+        share = sum(answer_tokens[r] for r in part) / total_tokens
+        loss = loss + net(feats[rows], ids, labels, mask, prefix) * share
+        if locate is not None and attn_weight:
+            # Right after its forward: the loss reads the attention inputs that forward left on the last layer.
+            result = locate.loss([chosen_turns[r] for r in part], rows, prefix)
+            if result is not None:
+                located.append(result)
+    if located:
+        positions = sum(n for _, n in located)
+        loss = loss + attn_weight * sum(mean * (n / positions) for mean, n in located)
     return loss
 
 
@@ -323,6 +342,8 @@ def stage_lm(name, args, lm, feats, conv, steps, lr, batch, turns_max, kinds, pr
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.01)
     rng = random.Random(args.seed * 1000 + RANK + (1 if name == "stage1" else 2) + 100 * cycle)
     pool = [i for i in conv.images if any(t[0] in kinds for t in conv.by_image[i])]
+    # Only multi-turn rows differ much in length; DDP expects one forward per backward, so ranks run one group.
+    groups = args.length_groups if WORLD == 1 and turns_max > 1 else 1
     t0 = time.time()
     ema = None
     for step in range(steps):
@@ -330,7 +351,7 @@ def stage_lm(name, args, lm, feats, conv, steps, lr, batch, turns_max, kinds, pr
             warmup = min(200, steps // 10 + 1)
             group["lr"] = lr * min(1, (step + 1) / warmup) if constant_lr else lr_at(step, steps, lr, warmup)
         loss = batch_loss(net, feats, conv, *sample_batch(rng, pool, conv, kinds, batch, turns_max, kind_weights),
-                          locate, args.attn_weight)
+                          locate, args.attn_weight, groups)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -429,6 +450,8 @@ def main():
     ap.add_argument("--batch0", type=int, default=64)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--turns", type=int, default=3, help="most QA turns packed into one stage-2 conversation")
+    ap.add_argument("--length-groups", type=int, default=4,
+                    help="run each batch as this many forwards of rows of similar length (less padding, same loss)")
     ap.add_argument("--scene-weight", type=float, default=0.0, help="stage 0 scene-table objective (0 = off)")
     ap.add_argument("--locate-steps", type=int, default=4500,
                     help="stage 2a: this many LocPred-only steps (constant learning rate) before stage 2's full mix")

@@ -20,6 +20,9 @@ JOBS=${JOBS:-1}
 REPORT=${REPORT:-$ROOT/apps/shapes-lab/ablation}
 ARMS=${ARMS:-"none: +LocPred:locpred +LocPred+NegPred:locpred,negpred all:locpred,negpred,revloc"}
 PY=/usr/bin/python3
+# Debian's torch runs OpenBLAS with a worker thread that torch.set_num_threads does not control; one job alone gains
+# from it, but with several jobs the spinning workers take the cores (measured: stage-2 steps 2-3x slower).
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 ITEMS=$DATA/eval_test.json
 
 run_arm() {
