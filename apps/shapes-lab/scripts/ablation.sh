@@ -2,7 +2,7 @@
 # Table 11 in miniature: stage 2 retrained with the objectives switched off (none, +LocPred, +LocPred+NegPred, all
 # three), each from the same checkpoints and tokenizer, each exported and evaluated through @locvlm/runtime +
 # @locvlm/eval on the same held-out items. Run from the repository root:
-#   BASE=.tmp/run STEPS2=3000 JOBS=3 bash apps/shapes-lab/scripts/ablation.sh
+#   BASE=.tmp/run STEPS2=4400 JOBS=3 bash apps/shapes-lab/scripts/ablation.sh
 # BASE: a train.py --work folder holding tokenizer.json, stage0.pt, stage1.pt and stage2a.pt (the recipe's
 # LocPred-only stage). Arms with LocPred start stage 2 from stage2a.pt; arms without it cannot have that stage and
 # start stage 2 from a fresh projector + decoder on the same stage-0 encoder. ALL_MODEL: evaluate this export as the
@@ -14,7 +14,7 @@ WORLD=${WORLD:-$ROOT/.tmp/world}
 BASE=${BASE:-$ROOT/.tmp/run}
 DATA=${DATA:-$ROOT/.tmp/data}     # the full data (all objectives): its eval_test.json is the same for every arm
 OUT=${OUT:-$ROOT/.tmp/ablation}
-STEPS2=${STEPS2:-3000}
+STEPS2=${STEPS2:-4400}
 LIMIT=${LIMIT:-200}
 JOBS=${JOBS:-1}
 REPORT=${REPORT:-$ROOT/apps/shapes-lab/ablation}
