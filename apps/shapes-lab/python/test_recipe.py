@@ -94,6 +94,34 @@ class BatchLossTest(unittest.TestCase):
         self.assertTrue(torch.allclose(results[0][1], results[1][1], atol=1e-6))
 
 
+class LocateTargetTest(unittest.TestCase):
+    def setUp(self):
+        vocab, merges = train_bpe(TEXTS + ["Which side of the blue square is the red circle?"] * 20, 600)
+        self.tok = Tokenizer(vocab, merges)
+        self.c = dict(M.DEFAULT_CONFIG)
+        self.lm = T.LanguageModel(self.c, self.tok.vocab_size, self.tok.image_id)
+        self.objects = {0: {"red circle": [5, 6], "blue square": [10]}}
+
+    def keys(self, split_heads):
+        locate = T.LocateAttention(self.lm, self.tok, self.c, 32, {"side"}, self.objects, True, split_heads)
+        q = self.tok.encode("\nWhich side of the blue square is the red circle? ASSISTANT:", add_bos=False)
+        keys = locate.target_keys(0, "side", q, [], prefix=3)
+        return keys, locate.target(keys, 3 + 16)
+
+    def test_two_objects_share_every_head_by_default(self):
+        keys, target = self.keys(False)
+        self.assertEqual(keys, [8, 9, 13])
+        self.assertTrue(torch.equal(target[0], target[-1]))
+        self.assertEqual(target[0].nonzero().flatten().tolist(), [8, 9, 13])
+
+    def test_split_heads_put_each_named_object_on_its_own_half(self):
+        keys, target = self.keys(True)
+        self.assertEqual(keys, [[13], [8, 9]])  # blue square is named first
+        half = self.c["heads"] // 2
+        for h in range(self.c["heads"]):
+            self.assertEqual(target[h].nonzero().flatten().tolist(), [13] if h < half else [8, 9])
+
+
 class ScoreTest(unittest.TestCase):
     def test_box_and_answers(self):
         items = [

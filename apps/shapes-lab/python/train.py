@@ -4,13 +4,13 @@
     /usr/bin/python3 apps/shapes-lab/python/train.py --world .tmp/world --data .tmp/data --work .tmp/run --out DIR
     torchrun --nproc_per_node=2 apps/shapes-lab/python/train.py ...      (DDP, gloo; same flags)
 
-Stages (why each exists: apps/shapes-lab/README.md); the defaults are the current recipe, which does not meet the
-goals yet (README section 6):
+Stages (why each exists: apps/shapes-lab/README.md); the defaults are the current recipe (README section 6):
   0  vision encoder pretraining, dense per-patch objectives (category covering each patch + its object's box):
      the stand-in for CLIP, which cannot be had here; end-to-end from scratch learned nothing of the image.
   1  alignment on scene captions: projector + decoder, encoder frozen (off by default: --steps1 0).
-  2a LocPred only, with the decoder's attention supervised onto the named object's image tokens: teaches the
-     lookup (object name -> image tokens) every spatial answer needs; the full mix alone did not learn it in budget.
+  2a LocPred, NegPred and presence, with the decoder's attention supervised onto the named object's image tokens
+     (or, for an absent object, the prompt's tokens): teaches the lookup (object name -> image tokens) every spatial
+     answer needs, matching colour and shape; the full mix alone did not learn it in budget.
   2  instruction tuning on the LLaVA records (base data + LocPred/NegPred/RevLoc), encoder frozen, several turns
      on one image packed into one llava_v1 conversation, attention still supervised, goal kinds sampled more.
 Each stage saves a checkpoint in --work; --skip-to 2 reuses earlier ones (the ablation shares stages 0 and 2a).
@@ -56,6 +56,17 @@ def wrap(module):
     if WORLD > 1:
         return nn.parallel.DistributedDataParallel(module)
     return module
+
+
+def lr_schedule(name, step, total, peak, warmup):
+    """'cosine': warm-up then cosine decay to a tenth; 'constant': warm-up then flat; 'constant-decay': warm-up, flat,
+    then the last tenth of the steps a cosine decay to a tenth (the plateau escapes need steps at the full rate)."""
+    if name == "cosine":
+        return lr_at(step, total, peak, warmup)
+    if name == "constant-decay" and step >= total * 0.9:
+        p = (step - total * 0.9) / max(1, total * 0.1)
+        return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+    return peak * min(1, (step + 1) / warmup)
 
 
 def lr_at(step, total, peak, warmup):
@@ -127,8 +138,9 @@ class LocateAttention:
 
     BOX = re.compile(r"\((\d+), (\d+), (\d+), (\d+)\)")
 
-    def __init__(self, lm, tok, c, bins, kinds=("locpred",), objects=None, absent=False):
-        self.tok, self.bins, self.kinds, self.absent = tok, bins, set(kinds), absent
+    def __init__(self, lm, tok, c, bins, kinds=("locpred",), objects=None, absent=False, split_heads=False):
+        self.tok, self.bins, self.kinds, self.absent, self.split_heads = tok, bins, set(kinds), absent, split_heads
+        self.heads = c["heads"]
         self.side = c["grid"] // c["merge"]
         self.n_image = M.image_tokens(c)
         # objects[image index] = {category name: [image token indices]}, for the kinds that name objects.
@@ -170,8 +182,25 @@ class LocateAttention:
             if any(n not in found for n in names):
                 # An absent object: the prompt's own tokens (the attention sink), "nothing in the image".
                 return list(range(prefix)) if self.absent else None
+            distinct = list(dict.fromkeys(names))
+            if self.split_heads and len(distinct) == 2 and found[distinct[0]] and found[distinct[1]]:
+                # Two objects to compare (left/right, above/below): half the heads on the first named, half on the
+                # second, so each object's features reach the answer separately instead of summed into one average.
+                return [image_key(found[distinct[0]]), image_key(found[distinct[1]])]
             return image_key(sorted({b for n in names for b in found[n]}))
         return None
+
+    def target(self, keys, n_keys):
+        """[heads, n_keys] target mask: every head on `keys`, or (a pair of key lists) the first half of the heads on
+        the first list and the rest on the second."""
+        target = torch.zeros(self.heads, n_keys)
+        if isinstance(keys[0], list):
+            half = self.heads // 2
+            target[:half, keys[0]] = 1
+            target[half:, keys[1]] = 1
+        else:
+            target[:, keys] = 1
+        return target
 
     def loss(self, chosen_turns, images, prefix):
         """After a forward on sequences built from `chosen_turns` (the turns of each row, in order) of `images`: the
@@ -184,8 +213,7 @@ class LocateAttention:
                 start = pos + len(q)  # the first answer token's position
                 keys = self.target_keys(image, kind, q, answer, prefix)
                 if keys:
-                    target = torch.zeros(prefix + self.n_image)
-                    target[keys] = 1
+                    target = self.target(keys, prefix + self.n_image)
                     for t in range(start - 1, start + len(answer) - 1):  # the positions predicting the answer
                         rows.append(row)
                         query_pos.append(t - prefix)
@@ -195,7 +223,7 @@ class LocateAttention:
             return None
         probs = attention_probs(self.layer, *self.inputs["args"])  # [b, heads, positions after the prefix, keys]
         on_keys = probs[rows, :, query_pos][:, :, :prefix + self.n_image]
-        mass = (on_keys * torch.stack(targets)[:, None]).sum(-1).mean(-1)
+        mass = (on_keys * torch.stack(targets)).sum(-1).mean(-1)
         return -(mass + 1e-6).log().mean(), len(rows)
 
 
@@ -337,7 +365,7 @@ PROBE_SECONDS = [0.0]
 
 
 def stage_lm(name, args, lm, feats, conv, steps, lr, batch, turns_max, kinds, probe=None, locate=None,
-             constant_lr=False, kind_weights=None, cycle=0):
+             schedule="cosine", kind_weights=None, cycle=0):
     net = wrap(lm)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.01)
     rng = random.Random(args.seed * 1000 + RANK + (1 if name == "stage1" else 2) + 100 * cycle)
@@ -349,7 +377,7 @@ def stage_lm(name, args, lm, feats, conv, steps, lr, batch, turns_max, kinds, pr
     for step in range(steps):
         for group in opt.param_groups:
             warmup = min(200, steps // 10 + 1)
-            group["lr"] = lr * min(1, (step + 1) / warmup) if constant_lr else lr_at(step, steps, lr, warmup)
+            group["lr"] = lr_schedule(schedule, step, steps, lr, warmup)
         loss = batch_loss(net, feats, conv, *sample_batch(rng, pool, conv, kinds, batch, turns_max, kind_weights),
                           locate, args.attn_weight, groups)
         opt.zero_grad()
@@ -455,14 +483,21 @@ def main():
     ap.add_argument("--scene-weight", type=float, default=0.0, help="stage 0 scene-table objective (0 = off)")
     ap.add_argument("--locate-steps", type=int, default=4500,
                     help="stage 2a: this many LocPred-only steps (constant learning rate) before stage 2's full mix")
+    ap.add_argument("--locate-kinds", default="locpred,negpred,presence",
+                    help="record kinds stage 2a trains on, of those the data holds (LocPred plus the absent-object "
+                    "questions, so the lookup learns to tell an object from one sharing its shape or colour)")
     ap.add_argument("--attn-weight", type=float, default=1.0,
                     help="weight of the attention supervision in stage 2 (0 = off)")
     ap.add_argument("--attn-kinds", default="locpred,revloc,presence,side,vertical,negpred",
                     help=f"record kinds whose answers get attention supervision (of {','.join(sorted(ATTN_KINDS))})")
     ap.add_argument("--attn-absent", action=argparse.BooleanOptionalAction, default=True,
                     help="questions about an absent object attend to the prompt's tokens (negpred, presence 'no')")
+    ap.add_argument("--attn-split-heads", action=argparse.BooleanOptionalAction, default=True,
+                    help="questions comparing two objects: half the heads attend to each (instead of all to both)")
     ap.add_argument("--kind-weights", default=DEFAULT_KIND_WEIGHTS,
                     help="stage-2 turn sampling weights by record kind (others 1; '' = uniform)")
+    ap.add_argument("--stage2-schedule", choices=["cosine", "constant", "constant-decay"], default="cosine",
+                    help="learning-rate schedule of each stage-2 cycle")
     ap.add_argument("--lr0", type=float, default=2e-3)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--skip-to", type=int, default=0, help="reuse the checkpoints of stages before this one")
@@ -479,6 +514,7 @@ def main():
         args.steps0, args.steps1, args.steps2, args.batch0, args.batch, args.eval_limit = 20, 20, 20, 16, 8, 8
         args.locate_steps = min(args.locate_steps, 20)
     attn_kinds = parse_list(args.attn_kinds, "--attn-kinds", ATTN_KINDS)  # bad flags fail now, not after stage 0
+    locate_kinds = parse_list(args.locate_kinds, "--locate-kinds", RECORD_KINDS)
     kind_weights = parse_weights(args.kind_weights)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -560,15 +596,17 @@ def main():
             if attn_kinds & {"presence", "side", "vertical", "negpred"}:
                 instances = D.load_json(os.path.join(args.world, "annotations", "instances_train.json"))
                 objects = object_blocks(instances, fidx, c)
-            locate = LocateAttention(lm, tok, c, args.bins, attn_kinds, objects, args.attn_absent)
+            locate = LocateAttention(lm, tok, c, args.bins, attn_kinds, objects, args.attn_absent, args.attn_split_heads)
         if args.locate_steps and "locpred" not in kinds:
             sys.exit(f"--locate-steps {args.locate_steps}: {args.data} holds no LocPred records to train stage 2a on "
                      "(data built without the locpred objective); pass --locate-steps 0")
+        # The kinds the data holds: an ablation arm without NegPred trains stage 2a on LocPred and presence only.
+        locate_kinds &= kinds
         if args.locate_steps:
-            # Stage 2a: LocPred alone until the decoder has learned to find an object's image tokens from its
-            # name (measured: a sudden jump between 3,000 and 5,000 steps); the full mix then builds on that lookup.
+            # Stage 2a: LocPred (by default alone) until the decoder has learned to find an object's image tokens from
+            # its name (measured: a sudden jump between 3,000 and 5,000 steps); the full mix then builds on that lookup.
             timings["stage2a_s"] = stage_lm("stage2a", args, lm, feats, conv, args.locate_steps, args.lr,
-                                            args.batch, 1, {"locpred"}, probe, locate, constant_lr=True)
+                                            args.batch, 1, locate_kinds, probe, locate, schedule="constant")
             if RANK == 0:
                 torch.save(lm.state_dict(), os.path.join(args.work, "stage2a.pt"))
         # Stage 2 as warm restarts: each cycle a fresh optimizer, warm-up and cosine decay over steps2 / cycles steps.
@@ -578,7 +616,8 @@ def main():
         for cycle in range(args.stage2_cycles):
             timings["stage2_s"] += stage_lm("stage2", args, lm, feats, conv, args.steps2 // args.stage2_cycles,
                                             args.lr, args.batch, args.turns, kinds, probe, locate,
-                                            kind_weights=kind_weights, cycle=0 if args.stage2_replay else cycle)
+                                            schedule=args.stage2_schedule, kind_weights=kind_weights,
+                                            cycle=0 if args.stage2_replay else cycle)
         if RANK == 0:
             torch.save(lm.state_dict(), os.path.join(args.work, "stage2.pt"))
     timings["train_total_s"] = round(time.time() - t_start - PROBE_SECONDS[0], 1)

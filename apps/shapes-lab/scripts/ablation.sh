@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Table 11 in miniature: stage 2 retrained with the objectives switched off (none, +LocPred, +LocPred+NegPred, all
-# three), each from the same checkpoints and tokenizer, each exported and evaluated through @locvlm/runtime +
-# @locvlm/eval on the same held-out items. Run from the repository root:
-#   BASE=.tmp/run STEPS2=4400 JOBS=3 bash apps/shapes-lab/scripts/ablation.sh
-# BASE: a train.py --work folder holding tokenizer.json, stage0.pt, stage1.pt and stage2a.pt (the recipe's
-# LocPred-only stage). Arms with LocPred start stage 2 from stage2a.pt; arms without it cannot have that stage and
-# start stage 2 from a fresh projector + decoder on the same stage-0 encoder. ALL_MODEL: evaluate this export as the
-# "all" arm instead of retraining it (the shipped model is that arm: same checkpoints, data, flags and seed).
+# Table 11 in miniature: the language stages (2a and 2) retrained with the objectives switched off (none, +LocPred,
+# +LocPred+NegPred, all three), each from the same stage-0 encoder, initial weights and tokenizer, each exported and
+# evaluated through @locvlm/runtime + @locvlm/eval on the same held-out items. Run from the repository root:
+#   BASE=.tmp/run STEPS2=4400 JOBS=2 bash apps/shapes-lab/scripts/ablation.sh
+# BASE: a train.py --work folder holding tokenizer.json, stage0.pt and stage1.pt. Arms with LocPred train stage 2a
+# on the kinds their data holds (LocPred, presence, and NegPred only in the arms that have it); the arm without
+# LocPred cannot have that stage and trains stage 2 alone. ALL_MODEL: evaluate this export as the "all" arm instead
+# of retraining it (the shipped model is that arm: same checkpoints, data, flags and seed).
 # JOBS: arms trained at once (one torch thread each). Writes apps/shapes-lab/ablation/ (results.md, report.html).
 set -euo pipefail
 ROOT=$(pwd)
@@ -37,10 +37,10 @@ run_arm() {
   if [[ $name == all && -n ${ALL_MODEL:-} ]]; then
     model=$ALL_MODEL
   else
-    local start=()
-    if [[ $objectives == *locpred* ]]; then start=(--init-stage2 "$BASE/stage2a.pt"); fi
+    local locate=(--locate-steps 0)
+    if [[ $objectives == *locpred* ]]; then locate=(); fi
     $PY apps/shapes-lab/python/train.py --world "$WORLD" --data "$dir/data" --work "$dir/work" --out "$model" \
-      --skip-to 2 --locate-steps 0 "${start[@]}" --steps2 "$STEPS2" --eval-limit 50 > "$dir/train.log" 2>&1
+      --skip-to 2 "${locate[@]}" --steps2 "$STEPS2" --eval-limit 50 > "$dir/train.log" 2>&1
   fi
   npm run -s evaluate -w @locvlm/shapes-lab -- --model "$model" --world "$WORLD" --items "$ITEMS" \
     --kinds locpred,negpred,presence,side,vertical,revloc --limit "$LIMIT" --meteor --out "$dir/eval.json" \
@@ -59,4 +59,4 @@ for arm in $ARMS; do
   specs+=(--arm "$name=$OUT/${name//+/_}/eval.json")
 done
 npm run -s report -w @locvlm/shapes-lab -- "${specs[@]}" --out "$REPORT" \
-  --note "Stage 2 only ($STEPS2 steps each) from shared checkpoints: stage 0 and stage 2a (LocPred only) for arms with LocPred, stage 0 alone for the others${ALL_MODEL:+; the all arm is $ALL_MODEL}; $LIMIT held-out items per kind (test split), greedy, through @locvlm/runtime. Regenerate: BASE=$BASE DATA=$DATA STEPS2=$STEPS2 LIMIT=$LIMIT JOBS=$JOBS${ALL_MODEL:+ ALL_MODEL=$ALL_MODEL} bash apps/shapes-lab/scripts/ablation.sh"
+  --note "Stages 2a and 2 ($STEPS2 stage-2 steps) retrained per arm from the same stage-0 encoder and initial weights; stage 2a (the trainer's default steps, on the kinds the arm's data holds) only in arms with LocPred${ALL_MODEL:+; the all arm is $ALL_MODEL}; $LIMIT held-out items per kind (test split), greedy, through @locvlm/runtime. Regenerate: BASE=$BASE DATA=$DATA STEPS2=$STEPS2 LIMIT=$LIMIT JOBS=$JOBS${ALL_MODEL:+ ALL_MODEL=$ALL_MODEL} bash apps/shapes-lab/scripts/ablation.sh"
