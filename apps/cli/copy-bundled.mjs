@@ -7,11 +7,8 @@ import { fileURLToPath } from 'node:url';
 const shapesLab = (path) => fileURLToPath(new URL(`../shapes-lab/${path}`, import.meta.url));
 const dist = (path) => fileURLToPath(new URL(`./dist/${path}`, import.meta.url));
 
-// The shipped model is apps/shapes-lab/model. Until it is committed, bundle the candidate export instead.
-// TEMPORARY FALLBACK (drop once apps/shapes-lab/model lands): apps/shapes-lab/candidate-model.
-const sources = [shapesLab('model/'), shapesLab('candidate-model/')];
-const model = sources.find((dir) => existsSync(`${dir}config.json`));
-if (!model) throw new Error(`no model to bundle: none of ${sources.join(', ')} has a config.json`);
+const model = shapesLab('model/');
+if (!existsSync(`${model}config.json`)) throw new Error(`no model to bundle: ${model} has no config.json`);
 const scenes = shapesLab('demo-scenes/');
 if (!existsSync(`${scenes}scenes.json`))
   throw new Error(`no demo scenes at ${scenes}; run \`npm run demo-scenes -w @locvlm/shapes-lab\``);

@@ -1,8 +1,6 @@
 // Test helpers (not part of the CLI): the runtime's committed tiny random-weight model, test images, a model whose
 // generation the test releases by hand (to hold the queue in a known state), and a CLI runner capturing output.
-import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GenerateRequest, GenerateResult, VisionLanguageModel } from '@locvlm/runtime';
 import sharp from 'sharp';
@@ -13,14 +11,10 @@ import { run } from './program.js';
 export const tinyModelDir = fileURLToPath(new URL('../../../packages/runtime/fixtures/tiny-llava/', import.meta.url));
 
 /**
- * The model the build bundles: apps/shapes-lab/model, or until it is committed apps/shapes-lab/candidate-model
- * (TEMPORARY FALLBACK, as in copy-bundled.mjs: drop it once the model lands). Read from the repository, not from
- * dist/, so tests never race a build that is cleaning dist/.
+ * The model the build bundles, apps/shapes-lab/model: read from the repository, not from dist/, so tests never race
+ * a build that is cleaning dist/.
  */
-export const shapesLabModelDir = [
-  fileURLToPath(new URL('../../shapes-lab/model/', import.meta.url)),
-  fileURLToPath(new URL('../../shapes-lab/candidate-model/', import.meta.url)),
-].find((dir) => existsSync(join(dir, 'config.json')));
+export const shapesLabModelDir = fileURLToPath(new URL('../../shapes-lab/model/', import.meta.url));
 
 /** A PNG with two coloured shapes on white. */
 export async function shapesPng(width = 160, height = 120): Promise<Buffer> {
