@@ -20,8 +20,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data as D  # noqa: E402
 import model as M  # noqa: E402
-from tokenizer import Tokenizer  # noqa: E402
-from train import LanguageModel, attention_probs, encode_all, object_blocks  # noqa: E402
+from train import attention_probs, encode_all, load_trained, object_blocks  # noqa: E402
 
 QUESTION = ("Is there a ", " in the image?")
 
@@ -36,14 +35,7 @@ def main():
     ap.add_argument("--limit", type=int, default=200, help="presence questions to read")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    c = dict(M.DEFAULT_CONFIG)
-    tok = Tokenizer.from_json(D.load_json(os.path.join(args.work, "tokenizer.json")))
-    enc = M.VisionEncoder(c)
-    enc.load_state_dict(torch.load(os.path.join(args.work, "stage0.pt"))["enc"])
-    enc.eval()
-    lm = LanguageModel(c, tok.vocab_size, tok.image_id)
-    lm.load_state_dict(torch.load(args.weights or os.path.join(args.work, "stage2.pt")))
-    lm.eval()
+    c, tok, enc, lm = load_trained(args.work, args.weights)
     conv = D.Conversations([], tok, M.image_tokens(c), {})
     items = [it for it in D.load_json(os.path.join(args.data, f"eval_{args.split}.json"))
              if it["kind"] == "presence" and it["question"].startswith(QUESTION[0])

@@ -15,8 +15,7 @@ import data as D  # noqa: E402
 import export as X  # noqa: E402
 import model as M  # noqa: E402
 import reference as R  # noqa: E402
-from tokenizer import Tokenizer  # noqa: E402
-from train import LanguageModel  # noqa: E402
+from train import load_trained  # noqa: E402
 
 
 def main():
@@ -30,14 +29,7 @@ def main():
     ap.add_argument("--weights", default="stage2.pt", help="e.g. stage2.partial.pt of a run stopped early")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    c = dict(M.DEFAULT_CONFIG)
-    tok = Tokenizer.from_json(D.load_json(os.path.join(args.work, "tokenizer.json")))
-    enc = M.VisionEncoder(c)
-    enc.load_state_dict(torch.load(os.path.join(args.work, "stage0.pt"))["enc"])
-    enc.eval()
-    lm = LanguageModel(c, tok.vocab_size, tok.image_id)
-    lm.load_state_dict(torch.load(os.path.join(args.work, args.weights)))
-    lm.eval()
+    c, tok, enc, lm = load_trained(args.work, os.path.join(args.work, args.weights))
     X.export_model(args.out, c, enc, lm, tok, args.bins)
     conv = D.Conversations([], tok, M.image_tokens(c), {})
     items = D.load_json(os.path.join(args.data, f"eval_{args.eval_split}.json"))

@@ -107,6 +107,20 @@ class LanguageModel(nn.Module):
                                ignore_index=-100)
 
 
+def load_trained(work, weights=None):
+    """A train.py --work folder's config, tokenizer, frozen encoder and language model (`weights`, default
+    WORK/stage2.pt), in eval mode."""
+    c = dict(M.DEFAULT_CONFIG)
+    tok = Tokenizer.from_json(D.load_json(os.path.join(work, "tokenizer.json")))
+    enc = M.VisionEncoder(c)
+    enc.load_state_dict(torch.load(os.path.join(work, "stage0.pt"))["enc"])
+    enc.eval()
+    lm = LanguageModel(c, tok.vocab_size, tok.image_id)
+    lm.load_state_dict(torch.load(weights or os.path.join(work, "stage2.pt")))
+    lm.eval()
+    return c, tok, enc, lm
+
+
 class Stage0Net(nn.Module):
     def __init__(self, enc, heads):
         super().__init__()
