@@ -1,4 +1,5 @@
 // The ablation's results table (Markdown) and HTML report, from the metrics of each arm.
+import { markdownTable } from 'markdown-table';
 import type { ShapesMetrics } from './evaluate.js';
 
 export interface AblationArm {
@@ -20,13 +21,11 @@ const COLUMNS: [keyof ShapesMetrics, string][] = [
 
 const cell = (v: unknown) => (typeof v === 'number' ? String(v) : '–');
 
+/** A GitHub table, padded and aligned (numbers right) the way the repository's formatter leaves Markdown. */
 export function ablationMarkdown(arms: readonly AblationArm[]): string {
-  const head = `| objectives | ${COLUMNS.map(([, t]) => t).join(' | ')} | note |`;
-  const rule = `|---|${COLUMNS.map(() => '---:').join('|')}|---|`;
-  const rows = arms.map(
-    (a) => `| ${a.name} | ${COLUMNS.map(([k]) => cell(a.metrics[k])).join(' | ')} | ${a.note ?? ''} |`,
-  );
-  return [head, rule, ...rows].join('\n');
+  const head = ['objectives', ...COLUMNS.map(([, t]) => t), 'note'];
+  const rows = arms.map((a) => [a.name, ...COLUMNS.map(([k]) => cell(a.metrics[k])), a.note ?? '']);
+  return markdownTable([head, ...rows], { align: ['', ...COLUMNS.map(() => 'r'), ''] });
 }
 
 const escapeHtml = (s: string) =>
