@@ -13,7 +13,7 @@ Stages (why each exists: apps/shapes-lab/README.md); the defaults are the curren
      answer needs, matching colour and shape; the full mix alone did not learn it in budget.
   2  instruction tuning on the LLaVA records (base data + LocPred/NegPred/RevLoc), encoder frozen, several turns
      on one image packed into one llava_v1 conversation, attention still supervised, goal kinds sampled more.
-Each stage saves a checkpoint in --work; --skip-to 2 reuses earlier ones (the ablation shares stages 0 and 2a).
+Each stage saves a checkpoint in --work; --skip-to 2 reuses stages 0-1 (the ablation's arms share them).
 """
 
 import argparse
@@ -496,7 +496,7 @@ def main():
                     help="run each batch as this many forwards of rows of similar length (less padding, same loss)")
     ap.add_argument("--scene-weight", type=float, default=0.0, help="stage 0 scene-table objective (0 = off)")
     ap.add_argument("--locate-steps", type=int, default=4500,
-                    help="stage 2a: this many LocPred-only steps (constant learning rate) before stage 2's full mix")
+                    help="stage 2a: this many steps on --locate-kinds (constant learning rate) before stage 2's mix")
     ap.add_argument("--locate-kinds", default="locpred,negpred,presence",
                     help="record kinds stage 2a trains on, of those the data holds (LocPred plus the absent-object "
                     "questions, so the lookup learns to tell an object from one sharing its shape or colour)")
@@ -610,15 +610,16 @@ def main():
             if attn_kinds & {"presence", "side", "vertical", "negpred"}:
                 instances = D.load_json(os.path.join(args.world, "annotations", "instances_train.json"))
                 objects = object_blocks(instances, fidx, c)
-            locate = LocateAttention(lm, tok, c, args.bins, attn_kinds, objects, args.attn_absent, args.attn_split_heads)
+            locate = LocateAttention(lm, tok, c, args.bins, attn_kinds, objects, args.attn_absent,
+                                     args.attn_split_heads)
         if args.locate_steps and "locpred" not in kinds:
             sys.exit(f"--locate-steps {args.locate_steps}: {args.data} holds no LocPred records to train stage 2a on "
                      "(data built without the locpred objective); pass --locate-steps 0")
         # The kinds the data holds: an ablation arm without NegPred trains stage 2a on LocPred and presence only.
         locate_kinds &= kinds
         if args.locate_steps:
-            # Stage 2a: LocPred (by default alone) until the decoder has learned to find an object's image tokens from
-            # its name (measured: a sudden jump between 3,000 and 5,000 steps); the full mix then builds on that lookup.
+            # Stage 2a: LocPred and the absent-object questions until the decoder has learned to find an object's image
+            # tokens from its name, colour and shape both (README section 3); the full mix then builds on that lookup.
             timings["stage2a_s"] = stage_lm("stage2a", args, lm, feats, conv, args.locate_steps, args.lr,
                                             args.batch, 1, locate_kinds, probe, locate, schedule="constant")
             if RANK == 0:
