@@ -456,19 +456,19 @@ def parse_list(value, flag, allowed):
     return kinds
 
 
-def parse_weights(value, kinds=RECORD_KINDS):
+def parse_weights(value, kinds=RECORD_KINDS, flag="--kind-weights"):
     """'side=4,presence=2' -> {'side': 4.0, 'presence': 2.0}, checked against the record kinds the data can hold."""
     weights = {}
     for part in filter(None, (p.strip() for p in value.split(","))):
         kind, _, w = part.partition("=")
         if kind not in kinds:
-            sys.exit(f"--kind-weights {value!r}: {kind!r} is not a record kind ({sorted(kinds)})")
+            sys.exit(f"{flag} {value!r}: {kind!r} is not a record kind ({sorted(kinds)})")
         try:
             weights[kind] = float(w)
         except ValueError:
             weights[kind] = math.nan  # fails the check below
         if not weights[kind] > 0:
-            sys.exit(f"--kind-weights {value!r}: the weight of {kind!r} must be a positive number, got {w!r}")
+            sys.exit(f"{flag} {value!r}: the weight of {kind!r} must be a positive number, got {w!r}")
     return weights
 
 
@@ -500,6 +500,9 @@ def main():
     ap.add_argument("--locate-kinds", default="locpred,negpred,presence",
                     help="record kinds stage 2a trains on, of those the data holds (LocPred plus the absent-object "
                     "questions, so the lookup learns to tell an object from one sharing its shape or colour)")
+    ap.add_argument("--locate-kind-weights", default="negpred=3,presence=3",
+                    help="stage-2a sampling weights by record kind ('' = uniform): the absent-object questions more "
+                    "often, so the lookup matches colour as well as shape within stage 2a (8 starved LocPred)")
     ap.add_argument("--attn-weight", type=float, default=1.0,
                     help="weight of the attention supervision in stage 2 (0 = off)")
     ap.add_argument("--attn-kinds", default="locpred,revloc,presence,side,vertical,negpred",
@@ -530,6 +533,7 @@ def main():
     attn_kinds = parse_list(args.attn_kinds, "--attn-kinds", ATTN_KINDS)  # bad flags fail now, not after stage 0
     locate_kinds = parse_list(args.locate_kinds, "--locate-kinds", RECORD_KINDS)
     kind_weights = parse_weights(args.kind_weights)
+    locate_kind_weights = parse_weights(args.locate_kind_weights, flag="--locate-kind-weights")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     setup_dist()
@@ -621,7 +625,8 @@ def main():
             # Stage 2a: LocPred and the absent-object questions until the decoder has learned to find an object's image
             # tokens from its name, colour and shape both (README section 3); the full mix then builds on that lookup.
             timings["stage2a_s"] = stage_lm("stage2a", args, lm, feats, conv, args.locate_steps, args.lr,
-                                            args.batch, 1, locate_kinds, probe, locate, schedule="constant")
+                                            args.batch, 1, locate_kinds, probe, locate, schedule="constant",
+                                            kind_weights=locate_kind_weights)
             if RANK == 0:
                 torch.save(lm.state_dict(), os.path.join(args.work, "stage2a.pt"))
         # Stage 2 as warm restarts: each cycle a fresh optimizer, warm-up and cosine decay over steps2 / cycles steps.

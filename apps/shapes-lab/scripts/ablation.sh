@@ -11,7 +11,7 @@
 # ARMS: name:objectives[:trainer flags, comma-separated]. The default adds "none, no attention targets": the attention
 # supervision of section 3 takes its targets from the annotated boxes, so even the "none" arm sees where objects are;
 # that arm turns it off to measure how much of "none" comes from it.
-# Resumes: an arm whose eval.json was written with the same settings (arm.cfg) is not trained again.
+# Resumes: an arm whose eval.json was written with the same settings and trainer code (arm.cfg) is not trained again.
 set -euo pipefail
 ROOT=$(pwd)
 WORLD=${WORLD:-$ROOT/.tmp/world}
@@ -29,6 +29,7 @@ PY=/usr/bin/python3
 # from it, but with several jobs the spinning workers take the cores (measured: stage-2 steps 2-3x slower).
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 ITEMS=$DATA/eval_test.json
+TRAINER_SHA=$(cat apps/shapes-lab/python/*.py | sha1sum | cut -c1-12)
 
 arm_dir() { local name=${1%%:*}; name=${name//+/_}; echo "$OUT/${name//,/_}"; }
 
@@ -38,7 +39,8 @@ run_arm() {
   if [[ $rest == *:* ]]; then IFS=, read -r -a flags <<< "${rest#*:}"; fi
   local dir cfg
   dir=$(arm_dir "$1")
-  cfg="$1 base=$BASE steps2=$STEPS2 limit=$LIMIT items=$ITEMS all_model=${ALL_MODEL:-}"
+  # The settings an arm's result depends on, the trainer's code (its defaults) included.
+  cfg="$1 base=$BASE steps2=$STEPS2 limit=$LIMIT items=$ITEMS all_model=${ALL_MODEL:-} trainer=$TRAINER_SHA"
   if [[ -f $dir/eval.json && -f $dir/arm.cfg && $(cat "$dir/arm.cfg") == "$cfg" ]]; then
     echo "arm $name already done with these settings: $dir/eval.json"
     return
@@ -65,7 +67,7 @@ run_arm() {
   echo "arm $name done: $dir/eval.json"
 }
 export -f run_arm arm_dir
-export WORLD BASE OUT STEPS2 LIMIT PY ITEMS ALL_MODEL
+export WORLD BASE OUT STEPS2 LIMIT PY ITEMS ALL_MODEL TRAINER_SHA
 
 # shellcheck disable=SC2086
 printf '%s\n' $ARMS | xargs -P "$JOBS" -I{} bash -c 'run_arm "$@"' _ {}
