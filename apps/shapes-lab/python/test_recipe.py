@@ -122,6 +122,18 @@ class LocateTargetTest(unittest.TestCase):
             self.assertEqual(target[h].nonzero().flatten().tolist(), [13] if h < half else [8, 9])
 
 
+class ParseWeightsTest(unittest.TestCase):
+    def test_weights_by_kind(self):
+        self.assertEqual(T.parse_weights("negpred=3, presence=1.5"), {"negpred": 3.0, "presence": 1.5})
+        self.assertEqual(T.parse_weights(""), {})
+
+    def test_bad_input_names_the_flag_and_the_value(self):
+        for value in ("negpred=0", "negpred=x", "nokind=2"):
+            with self.assertRaises(SystemExit) as raised:
+                T.parse_weights(value, flag="--locate-kind-weights")
+            self.assertIn(f"--locate-kind-weights {value!r}", str(raised.exception.code))
+
+
 class ScoreTest(unittest.TestCase):
     def test_box_and_answers(self):
         items = [
