@@ -29,7 +29,7 @@ PY=/usr/bin/python3
 # from it, but with several jobs the spinning workers take the cores (measured: stage-2 steps 2-3x slower).
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 ITEMS=$DATA/eval_test.json
-TRAINER_SHA=$(cat apps/shapes-lab/python/*.py | sha1sum | cut -c1-12)
+TRAINER_SHA=$(find apps/shapes-lab/python -maxdepth 1 -name "*.py" ! -name "test_*" | sort | xargs cat | sha1sum | cut -c1-12)
 
 arm_dir() { local name=${1%%:*}; name=${name//+/_}; echo "$OUT/${name//,/_}"; }
 
