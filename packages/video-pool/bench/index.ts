@@ -16,6 +16,7 @@ import {
   extractFrames,
   poolSpatioTemporal,
   probeVideo,
+  resolveFfmpeg,
   toFloat16Bits,
   VIDEO_CHATGPT_POOLING,
 } from '../src/index.js';
@@ -86,25 +87,30 @@ const figures: Record<string, number> = { load_average_1min: loadavg()[0]! };
   if (!existsSync(video)) {
     // 5 fps keeps generation fast; x264's default keyframe interval (250 frames, 50 s here) means each seek
     // decodes up to 250 frames, like a 30 fps video with the same default.
+    const ffmpeg = resolveFfmpeg();
     const generateMs = await time(() =>
-      run('nice', [
-        'ffmpeg',
-        '-hide_banner',
-        '-v',
-        'error',
-        '-y',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc=s=1280x720:r=5:d=600',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-pix_fmt',
-        'yuv420p',
-        `${video}.tmp.mp4`,
-      ]),
+      run(
+        'nice',
+        [
+          ffmpeg.path,
+          '-hide_banner',
+          '-v',
+          'error',
+          '-y',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc=s=1280x720:r=5:d=600',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-pix_fmt',
+          'yuv420p',
+          `${video}.tmp.mp4`,
+        ],
+        { env: { ...process.env, ...ffmpeg.env } },
+      ),
     );
     renameSync(`${video}.tmp.mp4`, video);
     figures.generate_video_s = generateMs / 1e3;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExtractFramesOptions, extractFrames, frameNumberExpression } from './decode.js';
 import { type VideoPoolError, VideoPoolError as VideoPoolErrorClass } from './errors.js';
 import { parseProbeOutput, probeVideo } from './probe.js';
+import { resolveFfmpeg } from './process.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -15,8 +16,13 @@ const file = (name: string) => join(dir, name);
 /** Frame n of these videos is a flat grey of level 4n, so a decoded frame tells which frame it is. */
 const GREY_RAMP = "color=black:s=64x48:r=10:d=6,format=gray,geq=lum='4*N'";
 
+// The fixtures are made with the same ffmpeg the library finds (the npm package's unless FFMPEG_PATH says otherwise).
+const ffmpegBinary = resolveFfmpeg();
+
 async function ffmpeg(...args: string[]) {
-  await run('ffmpeg', ['-hide_banner', '-v', 'error', '-y', ...args]);
+  await run(ffmpegBinary.path, ['-hide_banner', '-v', 'error', '-y', ...args], {
+    env: { ...process.env, ...ffmpegBinary.env },
+  });
 }
 
 /** Which frame of a grey-ramp video this is (mean of the red channel / 4). */
@@ -125,7 +131,7 @@ describe('probeVideo', () => {
     await expectVideoPoolError(
       probeVideo(file('ramp.mp4'), { ffprobePath: '/nonexistent/ffprobe' }),
       'FFMPEG_NOT_FOUND',
-      /\/nonexistent\/ffprobe.*ramp\.mp4/,
+      /'\/nonexistent\/ffprobe' \(from the ffprobePath option\) to read .*ramp\.mp4: not found; install the npm packages @ffmpeg-installer\/ffmpeg and @ffprobe-installer\/ffprobe/,
     );
   });
 });
@@ -171,7 +177,8 @@ describe('extractFrames', () => {
   }, 60_000);
 
   it("samples 8 frames at Video-ChatGPT's indices by default, in request order with repeats", async () => {
-    const { frames } = await extractFrames(file('ramp.mp4'));
+    const { frames, ffmpeg: decoder } = await extractFrames(file('ramp.mp4'));
+    expect(decoder).toEqual(ffmpegBinary); // the result says which ffmpeg decoded it
     const expected = [3, 11, 18, 26, 33, 40, 48, 55]; // NumPy: get_seq_frames(60, 8)
     expect(frames.map((f) => f.frameIndex)).toEqual(expected);
     expect(frames.map((f) => rampFrame(f.data))).toEqual(expected);

@@ -1,6 +1,14 @@
 import { VideoPoolError } from './errors.js';
 import { checkReadableFile, fileUrl, type ProbeOptions, probeVideo, type VideoInfo } from './probe.js';
-import { abortedError, type FfmpegBinaries, ffmpegBinary, runProcess, stderrTail } from './process.js';
+import {
+  abortedError,
+  type FfmpegBinaries,
+  frameRateModeOption,
+  type ResolvedBinary,
+  resolveFfmpeg,
+  runProcess,
+  stderrTail,
+} from './process.js';
 import { evenlySpacedTimestamps, frameIndexAt, LOCVLM_VID_FRAMES, videoChatGptFrameIndices } from './sampling.js';
 
 /** One decoded frame: packed RGB, 3 bytes per pixel, rows top to bottom (sharp's `raw` input layout). */
@@ -66,6 +74,8 @@ export interface ExtractedFrames {
   info: VideoInfo;
   /** One frame per requested index or timestamp, in request order. */
   frames: VideoFrame[];
+  /** The ffmpeg that decoded them and where it came from (builds can differ in the last bit of a resized pixel). */
+  ffmpeg: ResolvedBinary;
 }
 
 const SCAN_WHEN_FRAMES_PER_WANTED_AT_MOST = 64;
@@ -175,7 +185,9 @@ export async function extractFrames(file: string, options: ExtractFramesOptions 
   }
   const requested = chooseFrameIndices(info, options);
   const { width, height } = outputSize(info, options.size);
-  if (requested.length === 0) return { info, frames: [] };
+  const ffmpeg = resolveFfmpeg(options);
+  if (requested.length === 0) return { info, frames: [], ffmpeg };
+  const frameRateMode = await frameRateModeOption(ffmpeg, file, userSignal);
 
   const unique = [...new Set(requested)].sort((a, b) => a - b);
   const strategy =
@@ -195,7 +207,8 @@ export async function extractFrames(file: string, options: ExtractFramesOptions 
     width,
     height,
     filter: `scale=${width}:${height}:flags=${scaleAlgorithm}`,
-    ffmpeg: ffmpegBinary(options),
+    ffmpeg,
+    frameRateMode,
     signal: controller.signal,
     total: unique.length,
     done: 0,
@@ -226,7 +239,7 @@ export async function extractFrames(file: string, options: ExtractFramesOptions 
     seen.add(frameIndex);
     return { data, width, height, channels: 3, frameIndex, timestamp: frameIndex / info.frameRate };
   });
-  return { info, frames };
+  return { info, frames, ffmpeg };
 }
 
 function binaries(options: FfmpegBinaries): FfmpegBinaries {
@@ -242,7 +255,9 @@ interface DecodeJob {
   width: number;
   height: number;
   filter: string;
-  ffmpeg: string;
+  ffmpeg: ResolvedBinary;
+  /** `-fps_mode` or, for ffmpeg before 5.1, `-vsync`. */
+  frameRateMode: string;
   signal: AbortSignal;
   total: number;
   done: number;
@@ -252,7 +267,7 @@ interface DecodeJob {
 const COMMON_INPUT_ARGS = ['-hide_banner', '-nostdin', '-v', 'error'];
 
 /** Raw RGB frames on stdout; `map` picks the stream (first real video stream by default, or a filter output). */
-function outputArgs(frames: number, map = '0:V:0'): string[] {
+function outputArgs(frameRateMode: string, frames: number, map = '0:V:0'): string[] {
   return [
     '-map',
     map,
@@ -261,7 +276,8 @@ function outputArgs(frames: number, map = '0:V:0'): string[] {
     '-dn',
     '-frames:v',
     String(frames),
-    '-fps_mode',
+    // Every selected frame once, as decoded: no duplicates or drops to keep a constant rate.
+    frameRateMode,
     'passthrough',
     '-f',
     'rawvideo',
@@ -328,7 +344,7 @@ function seekBatchArgs(job: DecodeJob, entries: SeekEntry[]): string[] {
     ...inputs,
     '-filter_complex',
     `${chains.join(';')};${labels}concat=n=${entries.length}:v=1:a=0[out]`,
-    ...outputArgs(entries.length, '[out]'),
+    ...outputArgs(job.frameRateMode, entries.length, '[out]'),
   ];
 }
 
@@ -522,7 +538,7 @@ async function decodeByScan(job: DecodeJob, indices: number[]): Promise<Map<numb
     fileUrl(job.file),
     '-vf',
     `select='${selectExpression}',${job.filter}`,
-    ...outputArgs(indices.length),
+    ...outputArgs(job.frameRateMode, indices.length),
   ];
   const result = await runProcess(job.ffmpeg, args, {
     file: job.file,

@@ -27,7 +27,17 @@ export {
   VIDEO_CHATGPT_POOLING,
 } from './pool.js';
 export { type ProbeOptions, parseProbeOutput, probeVideo, type VideoInfo } from './probe.js';
-export type { FfmpegBinaries } from './process.js';
+export {
+  FFMPEG_NPM_PACKAGE,
+  FFPROBE_NPM_PACKAGE,
+  type FfmpegBinaries,
+  type FfmpegSource,
+  type NpmBinary,
+  type ResolveContext,
+  type ResolvedBinary,
+  resolveFfmpeg,
+  resolveFfprobe,
+} from './process.js';
 export {
   evenlySpacedTimestamps,
   frameIndexAt,

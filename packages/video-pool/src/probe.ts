@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { VideoPoolError } from './errors.js';
-import { type FfmpegBinaries, ffprobeBinary, runProcess, stderrTail } from './process.js';
+import { type FfmpegBinaries, resolveFfprobe, runProcess, stderrTail } from './process.js';
 
 /** What ffprobe says about a file's first video stream (cover-art pictures skipped). */
 export interface VideoInfo {
@@ -173,7 +173,7 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
     // '-i' is not needed by ffprobe, and "file:" keeps a name like "a:b.mp4" from being read as a protocol.
     fileUrl(file),
   ];
-  const result = await runProcess(ffprobeBinary(options), args, {
+  const result = await runProcess(resolveFfprobe(options), args, {
     file,
     ...(options.signal ? { signal: options.signal } : {}),
   });

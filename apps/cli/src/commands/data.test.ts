@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveFfmpeg } from '@locvlm/video-pool';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../io.js';
 import { run } from '../program.js';
@@ -118,11 +119,16 @@ describe('locvlm data video', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-video-'));
     const video = join(dir, 'videos', 'still.mp4');
     (await import('node:fs')).mkdirSync(dirname(video), { recursive: true });
-    // A 2-second clip of the fixture image: every object stands still.
-    execFileSync('ffmpeg', [
-      ...['-loglevel', 'error', '-loop', '1', '-i', join(fixtures, 'images', 'cat-and-two-dogs.png')],
-      ...['-t', '2', '-r', '10', '-pix_fmt', 'yuv420p', video],
-    ]);
+    // A 2-second clip of the fixture image: every object stands still. Made with the ffmpeg video-pool decodes with.
+    const ffmpeg = resolveFfmpeg();
+    execFileSync(
+      ffmpeg.path,
+      [
+        ...['-loglevel', 'error', '-loop', '1', '-i', join(fixtures, 'images', 'cat-and-two-dogs.png')],
+        ...['-t', '2', '-r', '10', '-pix_fmt', 'yuv420p', video],
+      ],
+      { env: { ...process.env, ...ffmpeg.env } },
+    );
     const out = join(dir, 'out');
     const result = await locvlm(
       'data',

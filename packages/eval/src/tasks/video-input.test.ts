@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GenerateRequest, ImageSource } from '@locvlm/runtime';
-import { extractFrames, videoChatGptFrameIndices } from '@locvlm/video-pool';
+import { extractFrames, resolveFfmpeg, videoChatGptFrameIndices } from '@locvlm/video-pool';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvaluationError } from '../errors.js';
@@ -17,8 +17,14 @@ import { buildVideoQa } from './video-qa.js';
 
 let dir: string;
 
+// The clips are made with the ffmpeg video-pool decodes with (the npm package's unless FFMPEG_PATH is set).
+const ffmpegBinary = resolveFfmpeg();
+
 function ffmpeg(args: string[]): void {
-  execFileSync('ffmpeg', ['-v', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(ffmpegBinary.path, ['-v', 'error', '-y', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...ffmpegBinary.env },
+  });
 }
 
 /** Luma of ramp frame n (limited range), chosen so every frame is a distinct flat grey. */
