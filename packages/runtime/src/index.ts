@@ -29,19 +29,29 @@ export type {
   ImageSource,
   VisionLanguageModel,
 } from './model.js';
+export type { ChatTemplateSource } from './onnx/chat-template.js';
 export { type ImageProcessingConfig, loadModelConfig, type ModelConfig } from './onnx/config.js';
 export { type SessionOptions, SMALL_DECODER_BYTES } from './onnx/engine.js';
 export {
   type CompletionRequest,
   type CompletionResult,
+  LOCAL_FAMILIES,
   loadOnnxModel,
   type MediaInput,
+  type ModelDescription,
   type OnnxModelOptions,
   OnnxVisionLanguageModel,
   type PromptRenderer,
   type VideoFrames,
   type VideoPooling,
 } from './onnx/model.js';
+export {
+  type ComponentFile,
+  DTYPES,
+  type Dtype,
+  type DtypeOption,
+  parseDtypeOption,
+} from './onnx/model-files.js';
 export { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from './onnx/ort.js';
 export { conversationRenderer, DEFAULT_CONVERSATION_TEMPLATE } from './onnx/render.js';
 export { SeededRandom } from './onnx/sampling.js';

@@ -6,15 +6,14 @@ import { padBackground } from './preprocess.js';
 
 const RESAMPLE = { 0: 'nearest', 2: 'bilinear', 3: 'bicubic' } as const;
 
-/** Pad to square with LLaVA's background (when `pad`), CLIP's shortest-edge resize, then the centre crop. */
+/** Pad to square with LLaVA's background (when `pad`), the resize (CLIP's shortest edge, or an exact size), the crop. */
 export function modelFrameTransform(config: ImageProcessingConfig, pad: boolean): FrameTransform {
   const steps: FrameTransform[] = [];
   if (pad) steps.push(padToSquare({ fill: padBackground(config) }));
   steps.push(
-    resize(
-      { shortestEdge: config.resizeShortestEdge, rounding: 'transformers-js' },
-      { resample: RESAMPLE[config.resample] },
-    ),
+    resize(config.resizeTo ?? { shortestEdge: config.resizeShortestEdge, rounding: 'transformers-js' }, {
+      resample: RESAMPLE[config.resample],
+    }),
     centerCrop({ width: config.cropWidth, height: config.cropHeight }, { rounding: 'transformers-js' }),
   );
   return compose(...steps);

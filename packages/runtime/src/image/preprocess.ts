@@ -286,7 +286,9 @@ export function clipPlan(
     });
     current = { width: m, height: m };
   }
-  const [tw, th] = shortestEdgeSize(current.width, current.height, config.resizeShortestEdge);
+  const [tw, th] = config.resizeTo
+    ? [config.resizeTo.width, config.resizeTo.height]
+    : shortestEdgeSize(current.width, current.height, config.resizeShortestEdge);
   if (tw !== current.width || th !== current.height) {
     const resample = config.resample === 0 ? 'nearest' : config.resample === 2 ? 'bilinear' : 'bicubic';
     ops.push({ op: 'resize', from: current, to: { width: tw, height: th }, resample });

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { RuntimeError } from '../errors.js';
+import type { TransformersJsConfig } from './model-files.js';
 
 const textConfigSchema = z.looseObject({
   model_type: z.string().optional(),
@@ -24,6 +25,17 @@ const configSchema = z.looseObject({
   image_token_id: z.number().int().nonnegative().optional(),
   text_config: textConfigSchema,
   vision_config: z.looseObject({ image_size: z.number().int().positive().optional() }).optional(),
+  /** transformers.js's per-model settings (default dtype, external data); checked where files are chosen. */
+  'transformers.js_config': z
+    .looseObject({
+      dtype: z.union([z.string(), z.record(z.string(), z.string())]).optional(),
+      device: z.union([z.string(), z.record(z.string(), z.string())]).optional(),
+      device_config: z.record(z.string(), z.looseObject({})).optional(),
+      use_external_data_format: z
+        .union([z.boolean(), z.number().int().nonnegative(), z.record(z.string(), z.union([z.boolean(), z.number()]))])
+        .optional(),
+    })
+    .optional(),
   /** LocVLM's own hints: which chat template and image aspect handling the model was trained with. */
   locvlm: z
     .looseObject({
@@ -75,6 +87,11 @@ const generationSchema = z.looseObject({
 export interface ImageProcessingConfig {
   /** Shortest edge after resize. */
   resizeShortestEdge: number;
+  /**
+   * Resize to exactly this size, aspect ratio not kept (preprocessor `size` given as height + width with no
+   * shortest_edge, e.g. SigLIP's 384x384); when absent, the shortest edge goes to `resizeShortestEdge`.
+   */
+  resizeTo?: { width: number; height: number };
   /** Centre crop size (equal to the resize edge when the config has no crop). */
   cropWidth: number;
   cropHeight: number;
@@ -105,8 +122,16 @@ export interface ModelConfig {
   bosTokenId?: number;
   image: ImageProcessingConfig;
   conversationTemplate?: string;
-  /** LLaVA-1.5's `image_aspect_ratio`: `pad` pads to a square with the mean colour first. */
+  /**
+   * LLaVA-1.5's `image_aspect_ratio`: `pad` pads to a square with the mean colour first. From config.json's
+   * `locvlm.image_aspect_ratio`, else `none`: what transformers.js's processor does with the directory (its
+   * `do_pad` pads bottom/right to a fixed size, not LLaVA's square, so it is not taken as a hint).
+   */
   imageAspectRatio: 'pad' | 'square' | 'none';
+  /** config.json's `transformers.js_config` (default dtype, external data), as written. */
+  transformersJs: TransformersJsConfig;
+  /** text_config.model_type, e.g. 'llama' or 'qwen2'. */
+  textModelType?: string;
 }
 
 async function readJson(path: string, required: boolean): Promise<unknown> {
@@ -186,6 +211,10 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
     );
   }
   const resize = edge(pre.size, preprocessorPath, 'size');
+  const exact =
+    pre.size !== undefined && typeof pre.size === 'object' && pre.size.shortest_edge === undefined
+      ? { width: resize.w, height: resize.h }
+      : undefined;
   const crop = pre.do_center_crop === false ? resize : edge(pre.crop_size ?? pre.size, preprocessorPath, 'crop_size');
   const patch = proc.patch_size;
   const visionPatch = (config.vision_config as { patch_size?: number } | undefined)?.patch_size;
@@ -217,6 +246,7 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
     ...(gen.bos_token_id !== undefined ? { bosTokenId: gen.bos_token_id } : {}),
     image: {
       resizeShortestEdge: Math.min(resize.w, resize.h),
+      ...(exact ? { resizeTo: exact } : {}),
       cropWidth: crop.w,
       cropHeight: crop.h,
       resample,
@@ -229,6 +259,8 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
     ...(config.locvlm?.conversation_template !== undefined
       ? { conversationTemplate: config.locvlm.conversation_template }
       : {}),
-    imageAspectRatio: config.locvlm?.image_aspect_ratio ?? 'pad',
+    imageAspectRatio: config.locvlm?.image_aspect_ratio ?? 'none',
+    transformersJs: (config['transformers.js_config'] ?? {}) as TransformersJsConfig,
+    ...(text.model_type !== undefined ? { textModelType: text.model_type } : {}),
   };
 }

@@ -6,17 +6,23 @@
 // come from a table read once at load instead of a session call per step, and only the last row of logits is read.
 // onnxruntime-node 1.30 has no IO binding, and its preallocated outputs (run(feeds, fetches)) still copy each output
 // into a new JS buffer, which measured slower here, so they are not used (see README, "KV cache").
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { RuntimeError } from '../errors.js';
 import type { ModelConfig } from './config.js';
+import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+import { type ComponentFile, type DtypeOption, resolveModelFiles } from './model-files.js';
 import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice, loadOrt, type Ort } from './ort.js';
 import { argmax, SeededRandom, sampleToken } from './sampling.js';
 
 export interface SessionOptions {
   /** 'auto' (default): CUDA when installed and a GPU is present, else CPU. */
   device?: DeviceChoice;
+  /**
+   * Which weight files to load, with transformers.js's names: one dtype for every graph (`'q4'`), or one per
+   * component (`{ vision_encoder: 'fp16', embed_tokens: 'q8', decoder_model_merged: 'q4' }`). Default: config.json's
+   * `transformers.js_config.dtype`, else fp32. `onnx/decoder_model_merged_q4.onnx` is the q4 decoder, and so on.
+   */
+  dtype?: DtypeOption;
   /**
    * Threads inside one operator (onnxruntime's intraOpNumThreads). Default: 1 when the decoder file is under
    * `SMALL_DECODER_BYTES` (on such models waking a thread pool per operator costs more than it saves: the tiny
@@ -80,6 +86,33 @@ interface DecoderLayout {
   hasUseCacheBranch: boolean;
 }
 
+/** Element types at the session boundaries: fp16 exports may declare float16 for any of them. */
+interface IoTypes {
+  pixels: FloatType;
+  imageFeatures: FloatType;
+  tokenEmbeddings: FloatType;
+  inputsEmbeds: FloatType;
+  past: FloatType;
+  logits: FloatType;
+}
+
+type FloatType = 'float32' | 'float16';
+
+/** The graphs of a LLaVA-family model, in the order they are loaded. */
+export const LLAVA_COMPONENTS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'] as const;
+
+function floatType(meta: InferenceSession.ValueMetadata | undefined, path: string, name: string): FloatType {
+  if (!meta?.isTensor || meta.type === 'float32') return 'float32';
+  if (meta.type === 'float16') return 'float16';
+  throw new RuntimeError('MODEL_CONFIG', `${path}: ${name} is ${meta.type}, expected float32 or float16`);
+}
+
+/** A float tensor's values as float32 (float16 outputs converted; float32 ones returned as they are). */
+function floatData(tensor: Tensor): Float32Array {
+  if (tensor.type === 'float16') return float16ToFloat32(tensor.data as Uint16Array);
+  return tensor.data as Float32Array;
+}
+
 function dimsOf(meta: InferenceSession.ValueMetadata | undefined): ReadonlyArray<number | string> | undefined {
   return meta?.isTensor ? meta.shape : undefined;
 }
@@ -93,6 +126,9 @@ export class LlavaEngine {
     readonly provider: ExecutionProviderChoice,
     /** The intra-op thread count the sessions were created with; undefined: onnxruntime's default. */
     readonly intraOpThreads: number | undefined,
+    /** The file each component was loaded from, with its dtype and external data. */
+    readonly files: readonly ComponentFile[],
+    private readonly io: IoTypes,
     private readonly ort: Ort,
     private readonly vision: InferenceSession,
     private readonly embed: InferenceSession,
@@ -103,25 +139,14 @@ export class LlavaEngine {
   static async load(config: ModelConfig, options: SessionOptions = {}): Promise<LlavaEngine> {
     const ort = await loadOrt();
     let provider = chooseExecutionProvider(options.device ?? 'auto');
-    const paths = ['vision_encoder.onnx', 'embed_tokens.onnx', 'decoder_model_merged.onnx'].map((f) =>
-      join(config.dir, 'onnx', f),
-    );
-    let decoderBytes = 0;
-    for (const path of paths) {
-      try {
-        const s = await stat(path);
-        decoderBytes = s.size; // the decoder is the last of the three
-        if (!s.isFile() || s.size === 0) throw new Error(s.size === 0 ? 'the file is empty' : 'not a file');
-      } catch (cause) {
-        throw new RuntimeError(
-          'MODEL_FILES',
-          `model file ${path} is missing or unreadable: ${(cause as Error).message}`,
-          {
-            cause,
-          },
-        );
-      }
-    }
+    // Every file is found and checked before any session exists, so a bad directory loads nothing.
+    const files = await resolveModelFiles(config.dir, LLAVA_COMPONENTS, {
+      ...(options.dtype !== undefined ? { dtype: options.dtype } : {}),
+      config: config.transformersJs,
+      device: provider.provider,
+    });
+    const paths = files.map((f) => f.path);
+    const decoderBytes = files[2]!.bytes;
     const intraOpThreads = options.intraOpThreads ?? (decoderBytes < SMALL_DECODER_BYTES ? 1 : undefined);
     const sessionOptions = (p: 'cpu' | 'cuda'): InferenceSession.SessionOptions => ({
       executionProviders: [p],
@@ -130,32 +155,45 @@ export class LlavaEngine {
       ...(options.interOpThreads !== undefined ? { interOpNumThreads: options.interOpThreads } : {}),
       extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
     });
-    const create = async (path: string, p: 'cpu' | 'cuda') => {
+    // Sessions are created from paths: onnxruntime reads external data straight from disk next to the graph, so the
+    // weights never pass through the JS heap.
+    const create = async (file: ComponentFile, p: 'cpu' | 'cuda') => {
       try {
-        return await ort.InferenceSession.create(path, sessionOptions(p));
+        return await ort.InferenceSession.create(file.path, sessionOptions(p));
       } catch (cause) {
+        const data = file.externalData.length > 0 ? ` (external data: ${file.externalData.join(', ')})` : '';
         throw new RuntimeError(
           'MODEL_FILES',
-          `${path} cannot be loaded as an ONNX model: ${(cause as Error).message}`,
-          {
-            cause,
-          },
+          `${file.path}${data} cannot be loaded as an ONNX model: ${(cause as Error).message}`,
+          { cause },
         );
       }
     };
+    const createAll = async (p: 'cpu' | 'cuda') => {
+      const settled = await Promise.allSettled(files.map((f) => create(f, p)));
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<InferenceSession>).value);
+      await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
+      throw failed.reason;
+    };
     let sessions: InferenceSession[];
     try {
-      sessions = await Promise.all(paths.map((p) => create(p, provider.provider)));
+      sessions = await createAll(provider.provider);
     } catch (cause) {
       if (provider.provider !== 'cuda' || options.device === 'cuda') throw cause;
       provider = { provider: 'cpu', reason: `CPU because the CUDA session failed: ${(cause as Error).message}` };
-      sessions = await Promise.all(paths.map((p) => create(p, 'cpu')));
+      sessions = await createAll('cpu');
     }
     const [vision, embed, decoder] = sessions as [InferenceSession, InferenceSession, InferenceSession];
-    const layout = checkGraphs(config, paths, vision, embed, decoder);
-    const engine = new LlavaEngine(config, provider, intraOpThreads, ort, vision, embed, decoder, layout);
-    await engine.readEmbeddingTable(options.embeddingTableMaxBytes ?? 128 * 1024 * 1024);
-    return engine;
+    try {
+      const { layout, io } = checkGraphs(config, paths, vision, embed, decoder);
+      const engine = new LlavaEngine(config, provider, intraOpThreads, files, io, ort, vision, embed, decoder, layout);
+      await engine.readEmbeddingTable(options.embeddingTableMaxBytes ?? 128 * 1024 * 1024);
+      return engine;
+    } catch (error) {
+      await Promise.all(sessions.map((session) => session.release()));
+      throw error;
+    }
   }
 
   /** True when generated tokens are embedded from the table read at load (no session call per step). */
@@ -200,7 +238,10 @@ export class LlavaEngine {
     pixels.forEach((p, i) => {
       data.set(p, i * plane);
     });
-    const input = new this.ort.Tensor('float32', data, [n, 3, height, width]);
+    const input =
+      this.io.pixels === 'float16'
+        ? new this.ort.Tensor('float16', float32ToFloat16(data), [n, 3, height, width])
+        : new this.ort.Tensor('float32', data, [n, 3, height, width]);
     const out = await this.run(this.vision, { [this.vision.inputNames[0]!]: input }, 'vision encoder');
     const features = out[this.vision.outputNames[0]!] as Tensor;
     const dims = features.dims;
@@ -218,13 +259,13 @@ export class LlavaEngine {
         `vision encoder gives ${rows} feature rows per image but the processor config promises ${this.config.imageTokensPerImage} image tokens (patch_size, crop_size, num_additional_image_tokens)`,
       );
     }
-    return features.data as Float32Array;
+    return floatData(features);
   }
 
   private async embedIds(ids: BigInt64Array, batch: number, length: number): Promise<Float32Array> {
     const input = new this.ort.Tensor('int64', ids, [batch, length]);
     const out = await this.run(this.embed, { [this.embed.inputNames[0]!]: input }, 'embed_tokens');
-    return (out[this.embed.outputNames[0]!] as Tensor).data as Float32Array;
+    return floatData(out[this.embed.outputNames[0]!] as Tensor);
   }
 
   /** Embeddings of token ids [batch, length] -> [batch * length * hidden]. */
@@ -277,12 +318,8 @@ export class LlavaEngine {
   }
 
   private emptyPast(batch: number): Tensor {
-    return new this.ort.Tensor('float32', new Float32Array(0), [
-      batch,
-      this.config.numKeyValueHeads,
-      0,
-      this.config.headDim,
-    ]);
+    const empty = this.io.past === 'float16' ? new Uint16Array(0) : new Float32Array(0);
+    return new this.ort.Tensor(this.io.past, empty, [batch, this.config.numKeyValueHeads, 0, this.config.headDim]);
   }
 
   /** Generate for a batch of prepared sequences (left-padded together); tokens per row, EOS excluded. */
@@ -327,7 +364,10 @@ export class LlavaEngine {
     for (let step = 0; step < params.maxNewTokens; step++) {
       if (params.signal?.aborted) throw new RuntimeError('ABORTED', 'generation was aborted');
       const feeds: Record<string, Tensor> = {
-        inputs_embeds: new ort.Tensor('float32', inputs, [batch, inputLength, h]),
+        inputs_embeds:
+          this.io.inputsEmbeds === 'float16'
+            ? new ort.Tensor('float16', float32ToFloat16(inputs), [batch, inputLength, h])
+            : new ort.Tensor('float32', inputs, [batch, inputLength, h]),
         attention_mask: new ort.Tensor('int64', maskData, [batch, total]),
       };
       if (this.layout.hasPositionIds) feeds.position_ids = new ort.Tensor('int64', positions, [batch, inputLength]);
@@ -346,7 +386,9 @@ export class LlavaEngine {
           `the decoder gives ${vocab} logits per token but config.json text_config.vocab_size is ${this.config.vocabSize}`,
         );
       }
-      const logitsData = logits.data as Float32Array;
+      // Only each row's last position is read; float16 logits are converted for those rows alone.
+      const lastRows = this.io.logits === 'float16' ? lastLogitRows(logits, batch, inputLength, vocab) : null;
+      const logitsData = lastRows ?? (logits.data as Float32Array);
       if (useCache) past = this.layout.presentNames.map((n) => out[n] as Tensor);
 
       const chosen: Array<number | null> = [];
@@ -355,7 +397,7 @@ export class LlavaEngine {
           chosen.push(null);
           continue;
         }
-        const offset = (b * inputLength + inputLength - 1) * vocab;
+        const offset = lastRows ? b * vocab : (b * inputLength + inputLength - 1) * vocab;
         const token =
           sampling.temperature > 0
             ? sampleToken(logitsData, offset, vocab, sampling, random)
@@ -424,7 +466,7 @@ function checkGraphs(
   vision: InferenceSession,
   embed: InferenceSession,
   decoder: InferenceSession,
-): DecoderLayout {
+): { layout: DecoderLayout; io: IoTypes } {
   const [visionPath, embedPath, decoderPath] = paths as [string, string, string];
   const fail = (path: string, message: string) => {
     throw new RuntimeError('MODEL_CONFIG', `${path}: ${message}`);
@@ -483,10 +525,33 @@ function checkGraphs(
       decoderPath,
       `has ${pastNames.length + extraPast.length} past inputs but config.json text_config.num_hidden_layers is ${config.numLayers}`,
     );
-  return {
-    pastNames,
-    presentNames,
-    hasPositionIds: inputs.has('position_ids'),
-    hasUseCacheBranch: inputs.has('use_cache_branch'),
+  const decoderInput = (name: string) => decoder.inputMetadata[decoder.inputNames.indexOf(name)];
+  const io: IoTypes = {
+    pixels: floatType(vision.inputMetadata[0], visionPath, vision.inputNames[0]!),
+    imageFeatures: floatType(vision.outputMetadata[0], visionPath, vision.outputNames[0]!),
+    tokenEmbeddings: floatType(embed.outputMetadata[0], embedPath, embed.outputNames[0]!),
+    inputsEmbeds: floatType(decoderInput('inputs_embeds'), decoderPath, 'inputs_embeds'),
+    past: pastNames.length > 0 ? floatType(decoderInput(pastNames[0]!), decoderPath, pastNames[0]!) : 'float32',
+    logits: floatType(decoder.outputMetadata[decoder.outputNames.indexOf('logits')], decoderPath, 'logits'),
   };
+  return {
+    layout: {
+      pastNames,
+      presentNames,
+      hasPositionIds: inputs.has('position_ids'),
+      hasUseCacheBranch: inputs.has('use_cache_branch'),
+    },
+    io,
+  };
+}
+
+/** The last position's logits of each row, as float32 ([batch * vocab]), from float16 logits [batch, length, vocab]. */
+function lastLogitRows(logits: Tensor, batch: number, length: number, vocab: number): Float32Array {
+  const halves = logits.data as Uint16Array;
+  const out = new Float32Array(batch * vocab);
+  for (let b = 0; b < batch; b++) {
+    const start = (b * length + length - 1) * vocab;
+    out.set(float16ToFloat32(halves.subarray(start, start + vocab)), b * vocab);
+  }
+  return out;
 }

@@ -13,10 +13,12 @@ import {
 } from '../image/preprocess.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
+import { type ChatTemplate, type ChatTemplateSource, loadChatTemplate, renderChatTemplate } from './chat-template.js';
 import { loadModelConfig, type ModelConfig } from './config.js';
 import { type DecodeOutput, LlavaEngine, type PreparedSequence, type SessionOptions } from './engine.js';
+import type { Dtype } from './model-files.js';
 import type { ExecutionProviderChoice } from './ort.js';
-import { conversationRenderer } from './render.js';
+import { conversationRenderer, DEFAULT_CONVERSATION_TEMPLATE } from './render.js';
 import { TextTracker } from './text.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 
@@ -25,7 +27,11 @@ export interface OnnxModelOptions extends SessionOptions {
   imageAspectRatio?: 'pad' | 'square' | 'none';
   /** Image size limits (bytes, decoded pixels) and whether http(s) image URLs may be fetched. */
   imageLimits?: ImageLimits;
-  /** Chat template for `generate` (default: config.json's `locvlm.conversation_template`, else llava_v1). */
+  /**
+   * One of LLaVA's conversation templates for `generate` (llava_v1, vicuna_v1, llava_llama_2, ...). Default: the
+   * model's own Jinja chat template when it ships one (chat_template.jinja, chat_template.json or
+   * tokenizer_config.json), else config.json's `locvlm.conversation_template`, else llava_v1.
+   */
   conversationTemplate?: string;
   /** Render chat messages yourself instead (prompt text with one image placeholder per image or video). */
   renderPrompt?: PromptRenderer;
@@ -80,6 +86,37 @@ export interface CompletionResult extends GenerateResult {
   imagePlans: PreprocessPlan[];
 }
 
+/** What was loaded: the family, each graph's file and dtype, where the chat format comes from. */
+export interface ModelDescription {
+  /** config.json's model_type, e.g. 'llava'. */
+  family: string;
+  /** text_config.model_type, e.g. 'llama' or 'qwen2'. */
+  textModel?: string;
+  /** Which engine runs it: 'locvlm' is this package's own decode loop on onnxruntime-node. */
+  engine: 'locvlm';
+  /** The file, dtype and external data of each component. */
+  components: Record<
+    string,
+    {
+      dtype: Dtype;
+      dtypeSource: 'option' | 'config.json' | 'default';
+      file: string;
+      externalData: string[];
+      bytes: number;
+    }
+  >;
+  executionProvider: ExecutionProviderChoice;
+  /** How `generate` turns messages into a prompt. */
+  chatFormat:
+    | { kind: 'jinja'; source: ChatTemplateSource; path: string }
+    | { kind: 'conversation-template'; name: string; source: 'option' | 'config.json' | 'default' }
+    | { kind: 'custom' };
+  imageAspectRatio: 'pad' | 'square' | 'none';
+}
+
+/** Model families this engine runs, by config.json model_type. */
+export const LOCAL_FAMILIES = ['llava'] as const;
+
 interface PreparedRequest {
   seq: PreparedSequence;
   plans: PreprocessPlan[];
@@ -107,8 +144,47 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     readonly tokenizer: TextTokenizer,
     private readonly engine: LlavaEngine,
     private readonly options: OnnxModelOptions,
+    /** The model's own Jinja chat template, when it ships one. */
+    readonly chatTemplate?: ChatTemplate,
   ) {
     this.id = config.dir;
+  }
+
+  /** Which engine runs the model (this package's own decode loop). */
+  get engineName(): 'locvlm' {
+    return 'locvlm';
+  }
+
+  /** Family, dtype and file per component, execution provider, and where the chat format comes from. */
+  describe(): ModelDescription {
+    const components: ModelDescription['components'] = {};
+    for (const f of this.engine.files)
+      components[f.component] = {
+        dtype: f.dtype,
+        dtypeSource: f.dtypeSource,
+        file: f.path,
+        externalData: f.externalData,
+        bytes: f.bytes,
+      };
+    return {
+      family: this.config.modelType,
+      ...(this.config.textModelType !== undefined ? { textModel: this.config.textModelType } : {}),
+      engine: 'locvlm',
+      components,
+      executionProvider: this.engine.provider,
+      chatFormat: this.chatFormat(),
+      imageAspectRatio: this.options.imageAspectRatio ?? this.config.imageAspectRatio,
+    };
+  }
+
+  private chatFormat(): ModelDescription['chatFormat'] {
+    if (this.options.renderPrompt) return { kind: 'custom' };
+    if (this.options.conversationTemplate !== undefined)
+      return { kind: 'conversation-template', name: this.options.conversationTemplate, source: 'option' };
+    if (this.chatTemplate) return { kind: 'jinja', source: this.chatTemplate.source, path: this.chatTemplate.path };
+    if (this.config.conversationTemplate !== undefined)
+      return { kind: 'conversation-template', name: this.config.conversationTemplate, source: 'config.json' };
+    return { kind: 'conversation-template', name: DEFAULT_CONVERSATION_TEMPLATE, source: 'default' };
   }
 
   /** Which execution provider runs the model, and why. */
@@ -383,11 +459,18 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     );
   }
 
-  private render(request: GenerateRequest): CompletionRequest {
-    const renderer = this.options.renderPrompt ?? conversationRenderer(this.options.conversationTemplate);
+  /** The prompt text and media `generate` would run for these messages, in the model's chat format. */
+  renderPrompt(request: GenerateRequest): { prompt: string; images: MediaInput[] } {
     if (!Array.isArray(request.messages) || request.messages.length === 0)
       throw new RuntimeError('BAD_INPUT', 'messages must be a non-empty array');
-    const { prompt, images } = renderer(request, this.config);
+    if (this.options.renderPrompt) return this.options.renderPrompt(request, this.config);
+    if (this.chatTemplate && this.options.conversationTemplate === undefined)
+      return renderChatTemplate(this.chatTemplate, request);
+    return conversationRenderer(this.options.conversationTemplate)(request, this.config);
+  }
+
+  private render(request: GenerateRequest): CompletionRequest {
+    const { prompt, images } = this.renderPrompt(request);
     const { messages: _messages, ...options } = request;
     return { ...options, prompt, images };
   }
@@ -469,7 +552,13 @@ function streamFrom(
 export async function loadOnnxModel(dir: string, options: OnnxModelOptions = {}): Promise<OnnxVisionLanguageModel> {
   const abs = resolve(dir);
   const config = await loadModelConfig(abs);
+  if (!(LOCAL_FAMILIES as readonly string[]).includes(config.modelType))
+    throw new RuntimeError(
+      'MODEL_CONFIG',
+      `${resolve(abs, 'config.json')}: model_type ${JSON.stringify(config.modelType)} is not a family this runtime runs (supported: ${LOCAL_FAMILIES.join(', ')})`,
+    );
   const tokenizer = await loadTokenizer(abs);
+  const chatTemplate = await loadChatTemplate(abs);
   const engine = await LlavaEngine.load(config, options);
-  return new OnnxVisionLanguageModel(config, tokenizer, engine, options);
+  return new OnnxVisionLanguageModel(config, tokenizer, engine, options, chatTemplate);
 }
