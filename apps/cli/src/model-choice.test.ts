@@ -89,6 +89,20 @@ describe('model flags', () => {
     }
   });
 
+  it('--dtype: one dtype, or one per graph, for a local model', () => {
+    expect(chooseModel(parse('--model', 'd', '--dtype', 'q4'))).toEqual({ kind: 'onnx', dir: 'd', dtype: 'q4' });
+    expect(chooseModel(parse('--model', 'd', '--dtype', 'vision_encoder=fp16,decoder_model_merged=q8'))).toEqual({
+      kind: 'onnx',
+      dir: 'd',
+      dtype: { vision_encoder: 'fp16', decoder_model_merged: 'q8' },
+    });
+    expect(chooseModel(parse('--judge-model', 'j', '--judge-dtype', 'fp16'), { prefix: 'judge' })).toEqual({
+      kind: 'onnx',
+      dir: 'j',
+      dtype: 'fp16',
+    });
+  });
+
   it('a prefix gives a second model its own flags', () => {
     const flags = parse('--model', 'm', '--judge-endpoint', 'http://j:1', '--judge-model-name', 'judge');
     expect(modelFlagsGiven(flags, 'judge')).toBe(true);
@@ -114,6 +128,14 @@ describe('model flags', () => {
         ['--judge-model', 'd', '--judge-endpoint', 'http://a', '--judge-model-name', 'm'],
         'give either --judge-model DIR or --judge-endpoint URL, not both',
         'judge',
+      ],
+      [
+        ['--dtype', 'q4', '--endpoint', 'http://a', '--model-name', 'm'],
+        '--dtype goes with a local --model (a server chooses its own weights)',
+      ],
+      [
+        ['--model', 'd', '--dtype', 'q5'],
+        '--dtype: unknown dtype "q5"; expected one of auto, fp32, fp16, int8, uint8, q8, q4, q2, q1, q4f16, q2f16, q1f16, bnb4',
       ],
     ];
     for (const [argv, message, prefix] of cases) {

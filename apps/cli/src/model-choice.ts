@@ -15,7 +15,14 @@ import {
   type FrameTransform,
   namedFrame,
 } from '@locvlm/coord-codec';
-import { createOpenAIModel, loadOnnxModel, RuntimeError, type VisionLanguageModel } from '@locvlm/runtime';
+import {
+  createOpenAIModel,
+  type DtypeOption,
+  loadOnnxModel,
+  parseDtypeOption,
+  RuntimeError,
+  type VisionLanguageModel,
+} from '@locvlm/runtime';
 import type { Command } from 'commander';
 import { parseCodecSpec } from './commands/codec.js';
 import { CliError } from './io.js';
@@ -50,6 +57,7 @@ export function defaultModelDir(places: readonly string[] = [BUNDLED_MODEL_DIR, 
  */
 export interface ModelFlags {
   model?: string;
+  dtype?: string;
   endpoint?: string[];
   modelName?: string;
   apiKey?: string;
@@ -73,12 +81,13 @@ export interface ModelFlagOptions {
 
 /** What the flags chose: a local ONNX model directory, or a pool of OpenAI-compatible endpoints serving one model. */
 export type ModelChoice =
-  | { kind: 'onnx'; dir: string }
+  | { kind: 'onnx'; dir: string; dtype?: DtypeOption }
   | { kind: 'openai'; endpoints: string[]; modelName: string; apiKey?: string };
 
-type FlagKey = 'model' | 'endpoint' | 'modelName' | 'apiKey';
+type FlagKey = 'model' | 'dtype' | 'endpoint' | 'modelName' | 'apiKey';
 const FLAG_NAMES: Record<FlagKey, string> = {
   model: 'model',
+  dtype: 'dtype',
   endpoint: 'endpoint',
   modelName: 'model-name',
   apiKey: 'api-key',
@@ -106,6 +115,10 @@ export function addModelFlags(command: Command, options: ModelFlagOptions = {}):
     .option(
       `${flagName('model', prefix)} <dir>`,
       `${role}: a model directory in the runtime ONNX layout${prefix ? '' : ' (default: the bundled model)'}`,
+    )
+    .option(
+      `${flagName('dtype', prefix)} <dtype>`,
+      `which weights of ${flagName('model', prefix)} to load: fp32, fp16, q8, int8, uint8, q4, q4f16, ... or per graph, e.g. decoder_model_merged=q4,vision_encoder=fp16 (default: the model's config.json, else fp32)`,
     )
     .option(
       `${endpoint} <url>`,
@@ -161,13 +174,24 @@ export function chooseModel(flags: object, { prefix }: { prefix?: string } = {})
   const endpoints = flagValue(flags, 'endpoint', prefix) as string[] | undefined;
   const modelName = flagValue(flags, 'modelName', prefix) as string | undefined;
   const apiKey = flagValue(flags, 'apiKey', prefix) as string | undefined;
+  const dtypeText = flagValue(flags, 'dtype', prefix) as string | undefined;
   if (endpoints === undefined) {
     if (modelName !== undefined)
       throw new CliError(`${name('modelName')} goes with ${name('endpoint')} (a local ${name('model')} has its own)`);
     if (apiKey !== undefined) throw new CliError(`${name('apiKey')} goes with ${name('endpoint')}`);
-    return { kind: 'onnx', dir: model ?? defaultModelDir() };
+    let dtype: DtypeOption | undefined;
+    if (dtypeText !== undefined) {
+      try {
+        dtype = parseDtypeOption(dtypeText, name('dtype'));
+      } catch (error) {
+        throw asCliError(error);
+      }
+    }
+    return { kind: 'onnx', dir: model ?? defaultModelDir(), ...(dtype !== undefined ? { dtype } : {}) };
   }
   if (model !== undefined) throw new CliError(`give either ${name('model')} DIR or ${name('endpoint')} URL, not both`);
+  if (dtypeText !== undefined)
+    throw new CliError(`${name('dtype')} goes with a local ${name('model')} (a server chooses its own weights)`);
   if (!modelName)
     throw new CliError(`${name('endpoint')} needs ${name('modelName')} NAME (the model the server serves)`);
   // The runtime appends /v1/chat/completions to a base URL; people often paste the URL with its /v1.
@@ -184,7 +208,8 @@ export async function openModel(flags: ModelFlags, { prefix }: { prefix?: string
   const choice = chooseModel(flags, prefix ? { prefix } : {});
   const concurrency = concurrencyOf(flags);
   try {
-    if (choice.kind === 'onnx') return await loadOnnxModel(choice.dir);
+    if (choice.kind === 'onnx')
+      return await loadOnnxModel(choice.dir, choice.dtype !== undefined ? { dtype: choice.dtype } : {});
     return createOpenAIModel({
       endpoints: choice.endpoints,
       model: choice.modelName,
