@@ -54,20 +54,21 @@ const sizeSchema = z.union([
   }),
 ]);
 
+// Real exports write null for settings left at their default (e.g. SigLIP's do_convert_rgb), so null means unset.
 const preprocessorSchema = z.looseObject({
   image_processor_type: z.string().optional(),
-  do_resize: z.boolean().optional(),
+  do_resize: z.boolean().nullish(),
   size: sizeSchema.optional(),
-  resample: z.number().int().optional(),
-  do_center_crop: z.boolean().optional(),
-  crop_size: sizeSchema.optional(),
-  do_rescale: z.boolean().optional(),
-  rescale_factor: z.number().optional(),
-  do_normalize: z.boolean().optional(),
+  resample: z.number().int().nullish(),
+  do_center_crop: z.boolean().nullish(),
+  crop_size: sizeSchema.nullish(),
+  do_rescale: z.boolean().nullish(),
+  rescale_factor: z.number().nullish(),
+  do_normalize: z.boolean().nullish(),
   image_mean: z.union([z.number(), z.array(z.number()).length(3)]).optional(),
   image_std: z.union([z.number(), z.array(z.number()).length(3)]).optional(),
-  do_convert_rgb: z.boolean().optional(),
-  do_pad: z.boolean().optional(),
+  do_convert_rgb: z.boolean().nullish(),
+  do_pad: z.boolean().nullish(),
 });
 
 const processorSchema = z.looseObject({

@@ -1,0 +1,113 @@
+// LLaVA-family exports as transformers.js / Optimum publish them (here: random-weight fixtures in their exact
+// layouts), run by transformers.js (the reference) and by this runtime on the same directory: the prompt rendered
+// from the model's own chat template, the pixels and the greedy tokens must all be identical.
+import { AutoProcessor, env, LlavaForConditionalGeneration, RawImage, type Tensor } from '@huggingface/transformers';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../model.js';
+import { fixturesDir, noisePng } from '../testing/fixtures.js';
+import { loadOnnxModel, type OnnxVisionLanguageModel } from './model.js';
+import type { Dtype } from './model-files.js';
+
+env.allowRemoteModels = false;
+env.localModelPath = fixturesDir;
+
+type Processor = Awaited<ReturnType<typeof AutoProcessor.from_pretrained>>;
+type Reference = Awaited<ReturnType<typeof LlavaForConditionalGeneration.from_pretrained>>;
+
+/** Fixture directory -> the dtypes it ships. */
+const EXPORTS: Array<{ dir: string; what: string; dtypes: Dtype[] }> = [
+  {
+    dir: 'tiny-llava-qwen2',
+    what: 'llava, Qwen2 decoder, ChatML chat_template.jinja, SigLIP-style resize',
+    dtypes: ['fp32'],
+  },
+];
+
+// Sizes include one far from square: the processor resizes without keeping the aspect ratio.
+const IMAGES: Array<[number, number, number]> = [
+  [64, 64, 21],
+  [97, 61, 22],
+  [40, 160, 23],
+];
+const NEW_TOKENS = 20;
+
+const loaded: Array<{ close(): Promise<void> } | { dispose(): Promise<unknown> }> = [];
+afterAll(async () => {
+  for (const m of loaded) await ('close' in m ? m.close() : m.dispose());
+});
+
+function chat(png: Uint8Array): ChatMessage[] {
+  return [
+    { role: 'system', content: [{ type: 'text', text: 'Answer with a box.' }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'image', image: { bytes: png } },
+        { type: 'text', text: 'Where is the object described cat located in image in terms of (x1,y1,x2,y2) bbox?' },
+      ],
+    },
+  ];
+}
+
+/** The same chat in the shape transformers.js's processor takes (images as typed parts without data). */
+function hfChat(): unknown[] {
+  return chat(new Uint8Array()).map((m) => ({
+    role: m.role,
+    content: (m.content as Array<{ type: string; text?: string }>).map((p) =>
+      p.type === 'image' ? { type: 'image' } : { type: 'text', text: p.text },
+    ),
+  }));
+}
+
+for (const fixture of EXPORTS) {
+  describe(`${fixture.dir} (${fixture.what})`, () => {
+    let processor: Processor;
+
+    for (const dtype of fixture.dtypes) {
+      describe(`dtype ${dtype}`, () => {
+        let reference: Reference;
+        let ours: OnnxVisionLanguageModel;
+
+        it('loads in both', async () => {
+          processor ??= await AutoProcessor.from_pretrained(fixture.dir);
+          reference = await LlavaForConditionalGeneration.from_pretrained(fixture.dir, { dtype, device: 'cpu' });
+          loaded.push(reference);
+          ours = await loadOnnxModel(`${fixturesDir}${fixture.dir}`, { device: 'cpu', dtype });
+          loaded.push(ours);
+          expect(Object.values(ours.describe().components).map((c) => c.dtype)).toEqual([dtype, dtype, dtype]);
+        }, 60_000);
+
+        it('renders the prompt from the chat template as transformers.js does', () => {
+          const theirs = processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true });
+          const mine = ours.renderPrompt({ messages: chat(new Uint8Array([1])) });
+          expect(mine.prompt).toBe(theirs);
+          expect(mine.images).toHaveLength(1);
+        });
+
+        for (const [w, h, seed] of IMAGES) {
+          it(`gives the same pixels, prompt ids and greedy tokens on a ${w}x${h} image`, async () => {
+            const png = await noisePng(w, h, seed);
+            const text = processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true });
+            const inputs = await processor(await RawImage.fromBlob(new Blob([png])), text);
+            const ids = Array.from((inputs.input_ids as Tensor).data as BigInt64Array, Number);
+            const mine = ours.renderPrompt({ messages: chat(png) });
+            expect(ours.tokenizePrompt(mine.prompt, 1)).toEqual(ids);
+            const pixels = await ours.preprocessImage({ bytes: png });
+            expect(Array.from(pixels.pixelValues)).toEqual(
+              Array.from((inputs.pixel_values as Tensor).data as Float32Array),
+            );
+            const out = (await reference.generate({
+              ...inputs,
+              max_new_tokens: NEW_TOKENS,
+              do_sample: false,
+            })) as Tensor;
+            const expected = (out.tolist() as bigint[][])[0]!.slice(ids.length).map(Number);
+            const result = await ours.generate({ messages: chat(png), maxNewTokens: NEW_TOKENS, details: true });
+            expect(result.tokenIds).toEqual(expected);
+            expect(result.tokenIds!.length).toBeGreaterThan(0);
+          }, 60_000);
+        }
+      });
+    }
+  });
+}
