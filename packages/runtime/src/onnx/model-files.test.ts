@@ -1,10 +1,10 @@
 // Choosing each component's file by dtype, as transformers.js does, and refusing bad directories before loading.
-import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../errors.js';
-import { tinyModelDir } from '../testing/fixtures.js';
+import { fixturesDir, tinyModelDir } from '../testing/fixtures.js';
 import { LLAVA_COMPONENTS } from './engine.js';
 import { loadOnnxModel } from './model.js';
 import { externalDataNames, parseDtypeOption, resolveModelFiles, selectDtype } from './model-files.js';
@@ -127,15 +127,15 @@ describe('choosing files', () => {
   });
 
   it('names the missing file and lists the dtypes present', async () => {
-    const dir = await withVariants('missing-variant', { decoder_model_merged: ['_q4', '_fp16'] });
-    const error = await errorOf(loadOnnxModel(dir, { device: 'cpu', dtype: 'q4' }));
+    const dir = await withVariants('missing-variant', { decoder_model_merged: ['_q4f16', '_int8'] });
+    const error = await errorOf(loadOnnxModel(dir, { device: 'cpu', dtype: 'q4f16' }));
     expect(error.code).toBe('MODEL_FILES');
     expect(error.message).toMatch(
-      /missing-variant\/onnx\/vision_encoder_q4\.onnx is missing \(dtype q4, asked for\); vision_encoder is present as fp32$/,
+      /missing-variant\/onnx\/vision_encoder_q4f16\.onnx is missing \(dtype q4f16, asked for\); vision_encoder is present as fp32, fp16, q8, q4$/,
     );
-    await setConfig(dir, { 'transformers.js_config': { dtype: 'q4f16' } });
+    await setConfig(dir, { 'transformers.js_config': { dtype: 'int8' } });
     const fromConfig = await errorOf(loadOnnxModel(dir, { device: 'cpu' }));
-    expect(fromConfig.message).toMatch(/vision_encoder_q4f16\.onnx is missing \(dtype q4f16, config\.json asks for\)/);
+    expect(fromConfig.message).toMatch(/vision_encoder_int8\.onnx is missing \(dtype int8, config\.json asks for\)/);
   });
 
   it('refuses an unknown dtype or component before reading any graph', async () => {
@@ -169,5 +169,65 @@ describe('choosing files', () => {
     const error = await errorOf(loadOnnxModel(dir));
     expect(error.code).toBe('MODEL_CONFIG');
     expect(error.message).toMatch(/model_type "florence2" is not a family this runtime runs \(supported: llava\)/);
+  });
+});
+
+describe('external data', () => {
+  async function externalCopy(name: string): Promise<string> {
+    const dir = join(work, name);
+    await cp(join(fixturesDir, 'tiny-llava-qwen2-external'), dir, { recursive: true });
+    return dir;
+  }
+
+  it('lists the chunks each graph reads and counts them in its size', async () => {
+    const dir = await externalCopy('ext-ok');
+    const [vision, , decoder] = await resolveModelFiles(dir, LLAVA_COMPONENTS, { dtype: 'q4' });
+    expect(decoder!.externalData.map((f) => f.slice(dir.length))).toEqual([
+      '/onnx/decoder_model_merged_q4.onnx_data',
+      '/onnx/decoder_model_merged_q4.onnx_data_1',
+    ]);
+    expect(decoder!.bytes).toBe(59385 + 36864 + 30024);
+    expect(vision!.externalData).toHaveLength(2);
+  });
+
+  it('names a missing chunk and the graph that needs it, before loading anything', async () => {
+    const dir = await externalCopy('ext-missing');
+    await rm(join(dir, 'onnx', 'decoder_model_merged.onnx_data_1'));
+    const error = await errorOf(loadOnnxModel(dir, { device: 'cpu' }));
+    expect(error.code).toBe('MODEL_FILES');
+    // config.json promises two chunks, so the promise is what fails first.
+    expect(error.message).toMatch(/ext-missing\/onnx\/decoder_model_merged\.onnx_data_1 is missing: config\.json/);
+    await setConfig(dir, { 'transformers.js_config': {} });
+    const graphSays = await errorOf(loadOnnxModel(dir, { device: 'cpu' }));
+    expect(graphSays.message).toMatch(
+      /decoder_model_merged\.onnx_data_1 is missing: decoder_model_merged\.onnx keeps tensor \S+ there/,
+    );
+  });
+
+  it('names a truncated chunk with the bytes the graph reads', async () => {
+    const dir = await externalCopy('ext-truncated');
+    await truncate(join(dir, 'onnx', 'decoder_model_merged_q4.onnx_data'), 1000);
+    const error = await errorOf(loadOnnxModel(dir, { device: 'cpu', dtype: 'q4' }));
+    expect(error.message).toMatch(
+      /decoder_model_merged_q4\.onnx_data is truncated: decoder_model_merged_q4\.onnx reads tensor \S+ at bytes \d+\.\.\d+ but the file has 1000 bytes/,
+    );
+  });
+
+  it('refuses a graph whose external data points outside the model folder', async () => {
+    const dir = await externalCopy('ext-escape');
+    const path = join(dir, 'onnx', 'embed_tokens.onnx');
+    const bytes = await readFile(path);
+    // Same length as "embed_tokens.onnx_data", so the protobuf stays valid.
+    const from = Buffer.from('embed_tokens.onnx_data');
+    const to = Buffer.from('../../../../etc/passwd');
+    expect(to.length).toBe(from.length);
+    const at = bytes.indexOf(from);
+    expect(at).toBeGreaterThan(0);
+    to.copy(bytes, at);
+    await writeFile(path, bytes);
+    const error = await errorOf(loadOnnxModel(dir, { device: 'cpu' }));
+    expect(error.message).toMatch(
+      /embed_tokens\.onnx: tensor \S+ points outside the model folder \(external data location "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd"\)/,
+    );
   });
 });

@@ -14,14 +14,33 @@ env.localModelPath = fixturesDir;
 type Processor = Awaited<ReturnType<typeof AutoProcessor.from_pretrained>>;
 type Reference = Awaited<ReturnType<typeof LlavaForConditionalGeneration.from_pretrained>>;
 
-/** Fixture directory -> the dtypes it ships. */
-const EXPORTS: Array<{ dir: string; what: string; dtypes: Dtype[] }> = [
+/**
+ * Fixture directories and the dtypes they ship. `template: false` models ship no chat template: the prompt is given
+ * as text (LLaVA-1.5's format) to both. Our LLaMA fixture's pad-to-square hint is turned off for both, since
+ * transformers.js never pads.
+ */
+const EXPORTS: Array<{ dir: string; what: string; dtypes: Dtype[]; template: boolean }> = [
+  {
+    dir: 'tiny-llava',
+    what: 'llava, LLaMA decoder, CLIP shortest-edge resize and centre crop',
+    dtypes: ['fp32', 'fp16', 'q8', 'q4'],
+    template: false,
+  },
   {
     dir: 'tiny-llava-qwen2',
     what: 'llava, Qwen2 decoder, ChatML chat_template.jinja, SigLIP-style resize',
-    dtypes: ['fp32'],
+    dtypes: ['fp32', 'fp16', 'q8', 'q4'],
+    template: true,
+  },
+  {
+    dir: 'tiny-llava-qwen2-external',
+    what: 'the same with every graph in two external data chunks',
+    dtypes: ['fp32', 'fp16', 'q8', 'q4'],
+    template: true,
   },
 ];
+const RAW_PROMPT =
+  'USER: <image>\nWhere is the object described cat located in image in terms of (x1,y1,x2,y2) bbox? ASSISTANT:';
 
 // Sizes include one far from square: the processor resizes without keeping the aspect ratio.
 const IMAGES: Array<[number, number, number]> = [
@@ -72,26 +91,42 @@ for (const fixture of EXPORTS) {
           processor ??= await AutoProcessor.from_pretrained(fixture.dir);
           reference = await LlavaForConditionalGeneration.from_pretrained(fixture.dir, { dtype, device: 'cpu' });
           loaded.push(reference);
-          ours = await loadOnnxModel(`${fixturesDir}${fixture.dir}`, { device: 'cpu', dtype });
+          ours = await loadOnnxModel(`${fixturesDir}${fixture.dir}`, {
+            device: 'cpu',
+            dtype,
+            imageAspectRatio: 'none',
+          });
           loaded.push(ours);
-          expect(Object.values(ours.describe().components).map((c) => c.dtype)).toEqual([dtype, dtype, dtype]);
+          const components = ours.describe().components;
+          expect(Object.values(components).map((c) => c.dtype)).toEqual([dtype, dtype, dtype]);
+          // The external-data fixture's decoder reads both of its chunks; the others hold their weights inline.
+          const chunks = components.decoder_model_merged!.externalData.map((f) => f.slice(f.lastIndexOf('/') + 1));
+          const suffix = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4' }[dtype as 'fp32'];
+          expect(chunks).toEqual(
+            fixture.dir.endsWith('-external')
+              ? [`decoder_model_merged${suffix}.onnx_data`, `decoder_model_merged${suffix}.onnx_data_1`]
+              : [],
+          );
         }, 60_000);
 
-        it('renders the prompt from the chat template as transformers.js does', () => {
-          const theirs = processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true });
-          const mine = ours.renderPrompt({ messages: chat(new Uint8Array([1])) });
-          expect(mine.prompt).toBe(theirs);
-          expect(mine.images).toHaveLength(1);
-        });
+        if (fixture.template)
+          it('renders the prompt from the chat template as transformers.js does', () => {
+            const theirs = processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true });
+            const mine = ours.renderPrompt({ messages: chat(new Uint8Array([1])) });
+            expect(mine.prompt).toBe(theirs);
+            expect(mine.images).toHaveLength(1);
+          });
 
         for (const [w, h, seed] of IMAGES) {
           it(`gives the same pixels, prompt ids and greedy tokens on a ${w}x${h} image`, async () => {
             const png = await noisePng(w, h, seed);
-            const text = processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true });
+            const text = fixture.template
+              ? processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true })
+              : RAW_PROMPT;
             const inputs = await processor(await RawImage.fromBlob(new Blob([png])), text);
             const ids = Array.from((inputs.input_ids as Tensor).data as BigInt64Array, Number);
-            const mine = ours.renderPrompt({ messages: chat(png) });
-            expect(ours.tokenizePrompt(mine.prompt, 1)).toEqual(ids);
+            const prompt = fixture.template ? ours.renderPrompt({ messages: chat(png) }).prompt : RAW_PROMPT;
+            expect(ours.tokenizePrompt(prompt, 1)).toEqual(ids);
             const pixels = await ours.preprocessImage({ bytes: png });
             expect(Array.from(pixels.pixelValues)).toEqual(
               Array.from((inputs.pixel_values as Tensor).data as Float32Array),
@@ -102,7 +137,9 @@ for (const fixture of EXPORTS) {
               do_sample: false,
             })) as Tensor;
             const expected = (out.tolist() as bigint[][])[0]!.slice(ids.length).map(Number);
-            const result = await ours.generate({ messages: chat(png), maxNewTokens: NEW_TOKENS, details: true });
+            const result = fixture.template
+              ? await ours.generate({ messages: chat(png), maxNewTokens: NEW_TOKENS, details: true })
+              : await ours.complete({ prompt, images: [{ bytes: png }], maxNewTokens: NEW_TOKENS, details: true });
             expect(result.tokenIds).toEqual(expected);
             expect(result.tokenIds!.length).toBeGreaterThan(0);
           }, 60_000);
