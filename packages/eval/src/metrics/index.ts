@@ -26,6 +26,7 @@ export {
   type MeteorPair,
   MeteorScorer,
   type MeteorSegmentResult,
+  type MeteorWordNet,
 } from './meteor/scorer.js';
 export {
   aggregateMeteorStats,
@@ -39,7 +40,15 @@ export {
   type MeteorStats,
   parseMeteorStats,
 } from './meteor/stats.js';
-export { DEFAULT_WORDNET_DIR, WordNetSynonyms } from './meteor/wordnet.js';
+export {
+  DEFAULT_WORDNET_DIR,
+  type ResolvedWordNet,
+  resolveWordNetDir,
+  WORDNET_NPM_PACKAGE,
+  type WordNetResolveContext,
+  type WordNetSource,
+  WordNetSynonyms,
+} from './meteor/wordnet.js';
 export { type PopeMetrics, parsePopeAnswer, popeMetrics, type YesNo } from './pope.js';
 export { PTB_PUNCTUATION, ptbTokenize, ptbTokenizeToString } from './ptb-tokenize.js';
 export {

@@ -84,7 +84,7 @@ export function buildRegionDescription(
 }
 
 export interface RegionScoreOptions {
-  /** A METEOR scorer to reuse (default: Meteor 1.5 English settings with WordNet from the system). */
+  /** A METEOR scorer to reuse (default: Meteor 1.5 English settings, WordNet found as `resolveWordNetDir` says). */
   meteor?: MeteorScorer;
 }
 
@@ -125,5 +125,17 @@ export function scoreRegionDescription(
     metrics: { meteor: result.METEOR, bleu4: result.Bleu_4, cider: result.CIDEr },
     counts: { samples: n, answered, missing: n - answered },
     samples,
+    sources: meteorSources(meteor),
+  };
+}
+
+/** Which WordNet and function words a METEOR score was computed with (3.0 and 3.1 give different scores). */
+export function meteorSources(meteor: MeteorScorer): Record<string, string> {
+  const wordnet = meteor.wordnet;
+  // The npm package is pinned, so its name and version say it all; a folder given or found on the system is named.
+  const where = wordnet?.source.startsWith('npm:') ? `WordNet ${wordnet.version}` : wordnet?.dir;
+  return {
+    wordnet: wordnet ? `${wordnet.source}${where ? ` (${where})` : ''}` : 'none (no synonym module)',
+    functionWords: meteor.functionWordSource,
   };
 }

@@ -104,6 +104,7 @@ describe('region description scoring', { timeout: 30_000 }, () => {
       { meteor },
     );
     expect(good.metrics.meteor).toBeGreaterThan(0.9);
+    expect(good.sources).toEqual({ wordnet: 'none (no synonym module)', functionWords: 'stand-in' });
     expect(good.metrics.bleu4).toBeGreaterThan(0.9);
     expect(bad.metrics.meteor).toBeLessThan(0.2);
     expect(bad.metrics.bleu4).toBeLessThan(0.01);

