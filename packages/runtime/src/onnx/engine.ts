@@ -84,6 +84,8 @@ interface DecoderLayout {
   presentNames: string[];
   hasPositionIds: boolean;
   hasUseCacheBranch: boolean;
+  /** Newer exports can compute logits for the last positions only; this loop reads only the last one. */
+  hasNumLogitsToKeep: boolean;
 }
 
 /** Element types at the session boundaries: fp16 exports may declare float16 for any of them. */
@@ -374,12 +376,15 @@ export class LlavaEngine {
       if (this.layout.hasUseCacheBranch) {
         feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([past[0]!.dims[2]! > 0 ? 1 : 0]), [1]);
       }
+      if (this.layout.hasNumLogitsToKeep)
+        feeds.num_logits_to_keep = new ort.Tensor('int64', new BigInt64Array([1n]), []);
       this.layout.pastNames.forEach((name, i) => {
         feeds[name] = past[i]!;
       });
       const out = await this.run(this.decoder, feeds, 'decoder step');
       const logits = out.logits as Tensor;
       const vocab = logits.dims[2]!;
+      const rows = logits.dims[1]!; // inputLength, or 1 with num_logits_to_keep
       if (this.config.vocabSize !== undefined && vocab !== this.config.vocabSize) {
         throw new RuntimeError(
           'MODEL_CONFIG',
@@ -387,7 +392,7 @@ export class LlavaEngine {
         );
       }
       // Only each row's last position is read; float16 logits are converted for those rows alone.
-      const lastRows = this.io.logits === 'float16' ? lastLogitRows(logits, batch, inputLength, vocab) : null;
+      const lastRows = this.io.logits === 'float16' ? lastLogitRows(logits, batch, rows, vocab) : null;
       const logitsData = lastRows ?? (logits.data as Float32Array);
       if (useCache) past = this.layout.presentNames.map((n) => out[n] as Tensor);
 
@@ -397,7 +402,7 @@ export class LlavaEngine {
           chosen.push(null);
           continue;
         }
-        const offset = lastRows ? b * vocab : (b * inputLength + inputLength - 1) * vocab;
+        const offset = lastRows ? b * vocab : (b * rows + rows - 1) * vocab;
         const token =
           sampling.temperature > 0
             ? sampleToken(logitsData, offset, vocab, sampling, random)
@@ -540,6 +545,7 @@ function checkGraphs(
       presentNames,
       hasPositionIds: inputs.has('position_ids'),
       hasUseCacheBranch: inputs.has('use_cache_branch'),
+      hasNumLogitsToKeep: inputs.has('num_logits_to_keep'),
     },
     io,
   };
