@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
-// The Studio page end to end in headless Chromium (Debian's `chromium`, driven by playwright-core): open an image,
-// draw a box and describe it, locate an object, ask a streamed question, open eval reports. Screenshots go to
-// apps/cli/test-screenshots/ (gitignored).
-import { existsSync } from 'node:fs';
+// The Studio page end to end in headless Chromium (npm @sparticuz/chromium unless LOCVLM_CHROMIUM names another,
+// driven by playwright-core): open an image, draw a box and describe it, locate an object, ask a streamed question,
+// open eval reports. Screenshots go to apps/cli/test-screenshots/ (gitignored).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +10,11 @@ import { createCodec } from '@locvlm/coord-codec';
 import { loadOnnxModel, type OnnxVisionLanguageModel, type VisionLanguageModel } from '@locvlm/runtime';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveChromium } from '../test-browser.js';
 import { GatedModel, shapesPng, tinyModelDir } from '../test-helpers.js';
 import { type ChatCompletionServer, createChatCompletionServer } from './chat-server.js';
 import { studioPageDir, studioRoutes } from './studio-routes.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const screenshots = fileURLToPath(new URL('../../test-screenshots/', import.meta.url));
 const codec = createCodec({ kind: 'ivb', bins: 224 });
 
@@ -49,7 +48,9 @@ describe('Studio in headless Chromium', () => {
   let scene: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    const browser = await resolveChromium();
+    // In this repository the npm Chromium runs unless LOCVLM_CHROMIUM chooses another.
+    expect(browser.source).toBe(process.env.LOCVLM_CHROMIUM ? 'env' : 'npm:@sparticuz/chromium');
     await mkdir(screenshots, { recursive: true });
     work = await mkdtemp(join(tmpdir(), 'locvlm-studio-'));
     profile = join(work, 'profile');
@@ -65,18 +66,9 @@ describe('Studio in headless Chromium', () => {
     model = await loadOnnxModel(tinyModelDir);
     studio = await startStudio(model, reports);
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: browser.executablePath,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: browser.args,
       viewport: { width: 1280, height: 900 },
     });
   }, 60_000);
