@@ -10,6 +10,11 @@ import { run } from './program.js';
 /** packages/runtime/fixtures/tiny-llava: real ONNX graphs with random weights (gibberish answers, real decoding). */
 export const tinyModelDir = fileURLToPath(new URL('../../../packages/runtime/fixtures/tiny-llava/', import.meta.url));
 
+/** A model directory of packages/runtime/fixtures (random weights in the layouts transformers.js exports use). */
+export function runtimeFixture(name: string): string {
+  return fileURLToPath(new URL(`../../../packages/runtime/fixtures/${name}/`, import.meta.url));
+}
+
 /**
  * The model the build bundles, apps/shapes-lab/model: read from the repository, not from dist/, so tests never race
  * a build that is cleaning dist/.

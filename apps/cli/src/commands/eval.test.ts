@@ -225,6 +225,51 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
     const lines = readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n');
     expect(JSON.parse(lines[0]!).config.model).toContain('tiny-llava');
     expect(lines).toHaveLength(5);
+    // Other weights are another model: the run file records them, so a resume cannot mix the two.
+    const q4 = await locvlm(
+      'eval',
+      'hal-coco',
+      '--model',
+      fixture,
+      '--dtype',
+      'q4',
+      '--data',
+      instances,
+      '--images',
+      dir,
+      '--out',
+      out,
+      '--limit',
+      '1',
+      '--max-new-tokens',
+      '4',
+      '--no-progress',
+    );
+    expect(q4.code).not.toBe(0);
+    expect(q4.err).toMatch(/#q4/);
+    const fresh = join(dir, 'run-onnx-q4');
+    const ok = await locvlm(
+      'eval',
+      'hal-coco',
+      '--model',
+      fixture,
+      '--dtype',
+      'q4',
+      '--data',
+      instances,
+      '--images',
+      dir,
+      '--out',
+      fresh,
+      '--limit',
+      '1',
+      '--max-new-tokens',
+      '4',
+      '--no-progress',
+    );
+    expect(ok.code).toBe(0);
+    const q4Lines = readFileSync(join(fresh, 'predictions.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(q4Lines[0]!).config.model).toMatch(/tiny-llava#q4$/);
   });
 
   it('Ctrl-C stops a run cleanly and the same command resumes it', async () => {

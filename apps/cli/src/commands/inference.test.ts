@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRegion } from '../location-tasks.js';
 import { type ChatCompletionServer, createChatCompletionServer } from '../server/chat-server.js';
-import { GatedModel, locvlm, shapesPng, tinyModelDir } from '../test-helpers.js';
+import { GatedModel, locvlm, runtimeFixture, shapesPng, tinyModelDir } from '../test-helpers.js';
 
 let dir: string;
 let scene: string;
@@ -244,5 +244,48 @@ describe('locvlm locate against an OpenAI-compatible endpoint', () => {
     const bad = await locvlm('locate', ...argv, '--frame', 'fisheye', 'cat');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--frame "fisheye": unknown frame/);
+  });
+});
+
+describe('exported layouts and dtypes (the runtime fixtures) with --dtype', () => {
+  const cases: Array<[string, string[]]> = [
+    ['tiny-llava', ['fp32', 'fp16', 'q8', 'q4']],
+    ['tiny-llava-qwen2', ['fp16', 'q8', 'q4']],
+    ['tiny-llava-qwen2-external', ['q4']],
+    ['tiny-llava-qwen2-fp16io', ['fp16']],
+  ];
+  for (const [fixture, dtypes] of cases) {
+    for (const dtype of dtypes) {
+      it(`${fixture} --dtype ${dtype}: ask, locate and describe answer`, async () => {
+        const model = ['--model', runtimeFixture(fixture), '--dtype', dtype, '--image', scene, '--max-tokens', '4'];
+        const asked = await locvlm('ask', ...model, '--json', 'Is there a red circle in the image?');
+        expect(asked.err).toBe('');
+        expect(asked.code).toBe(0);
+        expect(JSON.parse(asked.out)).toMatchObject({ imageSize: { width: 160, height: 120 } });
+        const located = await locvlm('locate', ...model, '--json', 'red circle');
+        expect(located.code).toBe(0);
+        expect(JSON.parse(located.out)).toMatchObject({ object: 'red circle' });
+        const described = await locvlm('describe', ...model, '--box', '10,10,60,60', '--json');
+        expect(described.code).toBe(0);
+        expect(JSON.parse(described.out)).toHaveProperty('answer');
+      }, 60_000);
+    }
+  }
+
+  it('a dtype the directory lacks exits 2 naming the file and the dtypes present', async () => {
+    const result = await locvlm(
+      'ask',
+      '--model',
+      runtimeFixture('tiny-llava-qwen2'),
+      '--dtype',
+      'q4f16',
+      '--image',
+      scene,
+      'What is this?',
+    );
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(
+      /tiny-llava-qwen2\/onnx\/vision_encoder_q4f16\.onnx is missing \(dtype q4f16, asked for\); vision_encoder is present as fp32, fp16, q8, q4/,
+    );
   });
 });

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createOpenAIModel } from '@locvlm/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tinyModelDir } from '../test-helpers.js';
+import { runtimeFixture, shapesPng, tinyModelDir } from '../test-helpers.js';
 
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -60,6 +60,39 @@ describe('locvlm serve / studio processes', () => {
     expect(await exitCode(child)).toBe(0);
     expect(stderr()).toMatch(/POST \/v1\/chat\/completions 200/);
     expect(stderr()).toMatch(/shutting down/);
+  }, 60_000);
+
+  it('serve --dtype q4 answers chat requests for a Qwen2 LLaVA with its own chat template', async () => {
+    const { child, url } = await start([
+      'serve',
+      '--model',
+      runtimeFixture('tiny-llava-qwen2'),
+      '--dtype',
+      'q4',
+      '--port',
+      '0',
+      '--served-name',
+      'qwen',
+      '--quiet',
+    ]);
+    const client = createOpenAIModel({ endpoints: [url], model: 'qwen', maxRetries: 0 });
+    const png = await shapesPng(90, 60);
+    const result = await client.generate({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', image: { bytes: png } },
+            { type: 'text', text: 'Where is the cat?' },
+          ],
+        },
+      ],
+      maxNewTokens: 4,
+    });
+    expect(result.text.length).toBeGreaterThan(0);
+    await client.close();
+    child.kill('SIGTERM');
+    expect(await exitCode(child)).toBe(0);
   }, 60_000);
 
   it('studio serves the page and its info route', async () => {

@@ -85,6 +85,7 @@ describe('choosing files', () => {
       dtype: { vision_encoder: 'fp16', decoder_model_merged: 'q4' },
     });
     try {
+      expect(model.id).toBe(`${dir}#vision_encoder=fp16,embed_tokens=fp32,decoder_model_merged=q4`);
       const described = model.describe();
       expect(described.family).toBe('llava');
       expect(described.engine).toBe('locvlm');
@@ -123,6 +124,7 @@ describe('choosing files', () => {
     expect(perDevice.map((f) => f.dtype)).toEqual(['fp16', 'fp16', 'fp16']);
     const model = await loadOnnxModel(dir, { device: 'cpu' });
     expect(Object.values(model.describe().components).map((c) => c.dtype)).toEqual(['q8', 'q8', 'q8']);
+    expect(model.id).toBe(`${dir}#q8`);
     await model.close();
   });
 

@@ -147,7 +147,11 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     /** The model's own Jinja chat template, when it ships one. */
     readonly chatTemplate?: ChatTemplate,
   ) {
-    this.id = config.dir;
+    // Run files and reports key results on the id, so weights other than fp32 are part of it.
+    const dtypes = engine.files.map((f) => f.dtype);
+    if (dtypes.every((d) => d === 'fp32')) this.id = config.dir;
+    else if (dtypes.every((d) => d === dtypes[0])) this.id = `${config.dir}#${dtypes[0]}`;
+    else this.id = `${config.dir}#${engine.files.map((f) => `${f.component}=${f.dtype}`).join(',')}`;
   }
 
   /** Which engine runs the model (this package's own decode loop). */
