@@ -23,7 +23,8 @@ const configSchema = z.looseObject({
   model_type: z.string(),
   image_token_index: z.number().int().nonnegative().optional(),
   image_token_id: z.number().int().nonnegative().optional(),
-  text_config: textConfigSchema,
+  /** Absent in flat configs (FastVLM's llava_qwen2 keeps the Qwen2 settings at the top level). */
+  text_config: textConfigSchema.optional(),
   vision_config: z.looseObject({ image_size: z.number().int().positive().optional() }).optional(),
   /** transformers.js's per-model settings (default dtype, external data); checked where files are chosen. */
   'transformers.js_config': z
@@ -75,6 +76,8 @@ const processorSchema = z.looseObject({
   image_token: z.string().optional(),
   patch_size: z.number().int().positive().optional(),
   num_additional_image_tokens: z.number().int().nonnegative().optional(),
+  /** LLaVA-OneVision states the count per image directly (and has no patch_size). */
+  num_image_tokens: z.number().int().positive().optional(),
 });
 
 const generationSchema = z.looseObject({
@@ -134,6 +137,12 @@ export interface ModelConfig {
   /** text_config.model_type, e.g. 'llama' or 'qwen2'. */
   textModelType?: string;
 }
+
+/**
+ * Families whose config.json keeps the language model's settings at the top level instead of in text_config, with
+ * the decoder type they hold.
+ */
+const FLAT_CONFIG_FAMILIES: Record<string, string> = { llava_qwen2: 'qwen2' };
 
 async function readJson(path: string, required: boolean): Promise<unknown> {
   let text: string;
@@ -199,7 +208,13 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
   const proc = parseWith(processorSchema, (await readJson(processorPath, false)) ?? {}, processorPath);
   const gen = parseWith(generationSchema, (await readJson(generationPath, false)) ?? {}, generationPath);
 
-  const text = config.text_config;
+  // FastVLM (llava_qwen2) writes a flat Qwen2 config with the LLaVA keys beside it, as transformers.js reads it.
+  const text =
+    config.text_config ??
+    (Object.hasOwn(FLAT_CONFIG_FAMILIES, config.model_type)
+      ? parseWith(textConfigSchema, config, `${configPath} (flat ${config.model_type} config)`)
+      : undefined);
+  if (text === undefined) throw new RuntimeError('MODEL_CONFIG', `${configPath}: text_config is missing`);
   const imageTokenId = config.image_token_index ?? config.image_token_id;
   if (imageTokenId === undefined) {
     throw new RuntimeError('MODEL_CONFIG', `${configPath}: image_token_index is missing`);
@@ -220,11 +235,16 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
   const patch = proc.patch_size;
   const visionPatch = (config.vision_config as { patch_size?: number } | undefined)?.patch_size;
   const patchSize = patch ?? visionPatch;
-  if (patchSize === undefined) {
-    throw new RuntimeError('MODEL_CONFIG', `${processorPath}: patch_size is missing (and vision_config has none)`);
+  let imageTokensPerImage = proc.num_image_tokens;
+  if (imageTokensPerImage === undefined) {
+    if (patchSize === undefined)
+      throw new RuntimeError(
+        'MODEL_CONFIG',
+        `${processorPath}: neither num_image_tokens nor patch_size is given (and config.json vision_config has no patch_size)`,
+      );
+    imageTokensPerImage =
+      Math.floor(crop.h / patchSize) * Math.floor(crop.w / patchSize) + (proc.num_additional_image_tokens ?? 0);
   }
-  const imageTokensPerImage =
-    Math.floor(crop.h / patchSize) * Math.floor(crop.w / patchSize) + (proc.num_additional_image_tokens ?? 0);
   const eos = gen.eos_token_id ?? text.eos_token_id ?? 2;
   const resample = pre.resample ?? 2;
   if (resample !== 0 && resample !== 2 && resample !== 3) {
@@ -262,6 +282,10 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
       : {}),
     imageAspectRatio: config.locvlm?.image_aspect_ratio ?? 'none',
     transformersJs: (config['transformers.js_config'] ?? {}) as TransformersJsConfig,
-    ...(text.model_type !== undefined ? { textModelType: text.model_type } : {}),
+    ...(config.text_config === undefined
+      ? { textModelType: FLAT_CONFIG_FAMILIES[config.model_type]! }
+      : text.model_type !== undefined
+        ? { textModelType: text.model_type }
+        : {}),
   };
 }

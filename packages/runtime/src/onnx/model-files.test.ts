@@ -170,7 +170,7 @@ describe('choosing files', () => {
     await setConfig(dir, { model_type: 'florence2' });
     const error = await errorOf(loadOnnxModel(dir));
     expect(error.code).toBe('MODEL_CONFIG');
-    expect(error.message).toMatch(/model_type "florence2" is not a family this runtime runs \(supported: llava\)/);
+    expect(error.message).toMatch(/model_type "florence2" is not a family this runtime runs \(supported: llava, llava_qwen2, llava_onevision\)/);
   });
 });
 

@@ -114,8 +114,12 @@ export interface ModelDescription {
   imageAspectRatio: 'pad' | 'square' | 'none';
 }
 
-/** Model families this engine runs, by config.json model_type. */
-export const LOCAL_FAMILIES = ['llava'] as const;
+/**
+ * Model families this engine runs, by config.json model_type: LLaVA with any decoder exported in the merged-decoder
+ * layout (LLaMA, Qwen2, ...), FastVLM (`llava_qwen2`) and LLaVA-OneVision (`llava_onevision`, one 2-D crop per
+ * image, as transformers.js runs it: no any-resolution grid).
+ */
+export const LOCAL_FAMILIES = ['llava', 'llava_qwen2', 'llava_onevision'] as const;
 
 interface PreparedRequest {
   seq: PreparedSequence;
