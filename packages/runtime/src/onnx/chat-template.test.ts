@@ -134,7 +134,7 @@ describe('rendering, identical to transformers.js apply_chat_template', () => {
       it(`${name}: ${chat}`, async () => {
         const dir = await modelWith(`${name}-${chat.replace(/\W+/g, '-')}`, { 'chat_template.jinja': text });
         const template = (await loadChatTemplate(dir))!;
-        const ours = renderChatTemplate(template, { messages });
+        const ours = renderChatTemplate(template, { messages }, '<image>');
         const { messages: hf } = templateMessages(messages);
         const theirs = tokenizer.apply_chat_template(hf as never, {
           chat_template: text,
@@ -161,7 +161,7 @@ describe('rendering, identical to transformers.js apply_chat_template', () => {
       { role: 'assistant', content: 'Hello.' },
       { role: 'user', content: 'Where is the cat?' },
     ];
-    const ours = renderChatTemplate(template, { messages });
+    const ours = renderChatTemplate(template, { messages }, '<image>');
     const theirs = tokenizer.apply_chat_template(templateMessages(messages).messages as never, {
       chat_template: LLAMA2,
       add_generation_prompt: true,
@@ -173,16 +173,52 @@ describe('rendering, identical to transformers.js apply_chat_template', () => {
     );
   });
 
+  it('gives string-only templates one string per message with the image token where the image was', async () => {
+    // Qwen2's template, as FastVLM ships it in tokenizer_config.json: it reads message['content'] as a string.
+    const QWEN2 =
+      "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    const dir = await modelWith('qwen2-string', {}, { chat_template: QWEN2 });
+    const template = (await loadChatTemplate(dir))!;
+    expect(template.typedContent).toBe(false);
+    const ours = renderChatTemplate(
+      template,
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image', image },
+              { type: 'text', text: 'Describe it.' },
+            ],
+          },
+        ],
+      },
+      '<image>',
+    );
+    // What FastVLM's model card writes by hand for transformers.js.
+    const theirs = tokenizer.apply_chat_template([{ role: 'user', content: '<image>Describe it.' }] as never, {
+      chat_template: QWEN2,
+      add_generation_prompt: true,
+      tokenize: false,
+    });
+    expect(ours.prompt).toBe(theirs);
+    expect(ours.images).toHaveLength(1);
+  });
+
   it("turns the template's own exception into a BAD_INPUT error naming the file", async () => {
     const dir = await modelWith('llama2-raise', { 'chat_template.jinja': LLAMA2 });
     const template = (await loadChatTemplate(dir))!;
     const bad = () =>
-      renderChatTemplate(template, {
-        messages: [
-          { role: 'user', content: 'a' },
-          { role: 'user', content: 'b' },
-        ],
-      });
+      renderChatTemplate(
+        template,
+        {
+          messages: [
+            { role: 'user', content: 'a' },
+            { role: 'user', content: 'b' },
+          ],
+        },
+        '<image>',
+      );
     expect(bad).toThrow(RuntimeError);
     expect(bad).toThrow(/llama2-raise\/chat_template\.jinja failed on these messages: .*roles must alternate/);
   });

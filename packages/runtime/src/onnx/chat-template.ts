@@ -13,6 +13,12 @@ export type ChatTemplateSource = 'chat_template.jinja' | 'chat_template.json' | 
 
 export interface ChatTemplate {
   text: string;
+  /**
+   * Whether the template reads typed content parts (`content['type']`, `selectattr('type', ...)`). Templates that
+   * do not (Qwen2's and LLaMA-2's string templates, which FastVLM and others ship) get each message as one string,
+   * with the model's image token where each image was: what their model cards write by hand (`"<image>Describe..."`).
+   */
+  typedContent: boolean;
   source: ChatTemplateSource;
   /** Absolute path of the file it came from (for error messages). */
   path: string;
@@ -77,7 +83,7 @@ export async function loadChatTemplate(dir: string): Promise<ChatTemplate | unde
   const tokenizerConfigText = await readOptional(tokenizerConfigPath);
   const tokenizerConfig = tokenizerConfigText ? parseJson(tokenizerConfigText, tokenizerConfigPath) : {};
   const tokens = specialTokens(tokenizerConfig);
-  let found: Omit<ChatTemplate, 'specialTokens'> | undefined;
+  let found: Omit<ChatTemplate, 'specialTokens' | 'typedContent'> | undefined;
   const jinjaPath = join(dir, 'chat_template.jinja');
   const jsonPath = join(dir, 'chat_template.json');
   const jinja = await readOptional(jinjaPath);
@@ -99,7 +105,7 @@ export async function loadChatTemplate(dir: string): Promise<ChatTemplate | unde
   }
   if (!found) return undefined;
   compile(found.text, found.path);
-  return { ...found, specialTokens: tokens };
+  return { ...found, typedContent: /\btype\b/.test(found.text), specialTokens: tokens };
 }
 
 const compiled = new Map<string, Template>();
@@ -118,8 +124,15 @@ function compile(text: string, path: string): Template {
   return template;
 }
 
-/** Our messages in the shape Hugging Face templates read; images and videos in the order they appear. */
-export function templateMessages(messages: readonly ChatMessage[]): {
+/**
+ * Our messages in the shape Hugging Face templates read; images and videos in the order they appear. With
+ * `imageToken`, content parts are flattened into one string per message with that token where each image or video
+ * was (for templates that only read string content).
+ */
+export function templateMessages(
+  messages: readonly ChatMessage[],
+  imageToken?: string,
+): {
   messages: Array<{ role: string; content: unknown }>;
   media: MediaInput[];
 } {
@@ -147,7 +160,9 @@ export function templateMessages(messages: readonly ChatMessage[]): {
           );
       }
     });
-    return { role: message.role, content };
+    if (imageToken === undefined) return { role: message.role, content };
+    const flat = content.map((part) => (part.type === 'text' ? part.text : imageToken)).join('');
+    return { role: message.role, content: flat };
   });
   return { messages: converted, media };
 }
@@ -156,8 +171,9 @@ export function templateMessages(messages: readonly ChatMessage[]): {
 export function renderChatTemplate(
   template: ChatTemplate,
   request: GenerateRequest,
+  imageToken: string,
 ): { prompt: string; images: MediaInput[] } {
-  const { messages, media } = templateMessages(request.messages);
+  const { messages, media } = templateMessages(request.messages, template.typedContent ? undefined : imageToken);
   let prompt: string;
   try {
     prompt = compile(template.text, template.path).render({

@@ -473,7 +473,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
       throw new RuntimeError('BAD_INPUT', 'messages must be a non-empty array');
     if (this.options.renderPrompt) return this.options.renderPrompt(request, this.config);
     if (this.chatTemplate && this.options.conversationTemplate === undefined)
-      return renderChatTemplate(this.chatTemplate, request);
+      return renderChatTemplate(this.chatTemplate, request, this.config.imageToken);
     return conversationRenderer(this.options.conversationTemplate)(request, this.config);
   }
 

@@ -1,7 +1,15 @@
 // LLaVA-family exports as transformers.js / Optimum publish them (here: random-weight fixtures in their exact
 // layouts), run by transformers.js (the reference) and by this runtime on the same directory: the prompt rendered
 // from the model's own chat template, the pixels and the greedy tokens must all be identical.
-import { AutoProcessor, env, LlavaForConditionalGeneration, RawImage, type Tensor } from '@huggingface/transformers';
+import { readFile } from 'node:fs/promises';
+import {
+  AutoModelForImageTextToText,
+  AutoProcessor,
+  AutoTokenizer,
+  env,
+  RawImage,
+  type Tensor,
+} from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../model.js';
 import { fixturesDir, noisePng } from '../testing/fixtures.js';
@@ -12,31 +20,43 @@ env.allowRemoteModels = false;
 env.localModelPath = fixturesDir;
 
 type Processor = Awaited<ReturnType<typeof AutoProcessor.from_pretrained>>;
-type Reference = Awaited<ReturnType<typeof LlavaForConditionalGeneration.from_pretrained>>;
+type Tokenizer = Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
+type Reference = Awaited<ReturnType<typeof AutoModelForImageTextToText.from_pretrained>>;
+
+/**
+ * How a transformers.js 4.3 user runs each family:
+ * - 'llava': LlavaProcessor renders the chat (typed parts), expands `<image>` and preprocesses;
+ * - 'fastvlm': the same, but its Qwen2 template takes string content with `<image>` written in (the model card's way),
+ *   called with add_special_tokens: false;
+ * - 'onevision': no processor expands `<image>` in 4.3, so the user repeats it num_image_tokens times, tokenizes,
+ *   and preprocesses the image separately; the chat is rendered with the model's chat_template.json.
+ * - 'raw': no template; LLaVA-1.5's prompt text through LlavaProcessor.
+ */
+type Flow = 'llava' | 'fastvlm' | 'onevision' | 'raw';
 
 /**
  * Fixture directories and the dtypes they ship. `template: false` models ship no chat template: the prompt is given
  * as text (LLaVA-1.5's format) to both. Our LLaMA fixture's pad-to-square hint is turned off for both, since
  * transformers.js never pads.
  */
-const EXPORTS: Array<{ dir: string; what: string; dtypes: Dtype[]; template: boolean; reference?: string }> = [
+const EXPORTS: Array<{ dir: string; what: string; dtypes: Dtype[]; flow: Flow; reference?: string }> = [
   {
     dir: 'tiny-llava',
     what: 'llava, LLaMA decoder, CLIP shortest-edge resize and centre crop',
     dtypes: ['fp32', 'fp16', 'q8', 'q4'],
-    template: false,
+    flow: 'raw',
   },
   {
     dir: 'tiny-llava-qwen2',
     what: 'llava, Qwen2 decoder, ChatML chat_template.jinja, SigLIP-style resize',
     dtypes: ['fp32', 'fp16', 'q8', 'q4'],
-    template: true,
+    flow: 'llava',
   },
   {
     dir: 'tiny-llava-qwen2-fp16io',
     what: 'fp16 graphs that take and give float16 (pixels, embeddings, KV cache, logits), fp16 by config.json',
     dtypes: ['fp16'],
-    template: true,
+    flow: 'llava',
     // transformers.js 4.3 cannot run float16 inputs and outputs in Node (its greedy tokens are all 0, and float32
     // pixels are refused), so the reference is the same weights with float32 boundaries: the casts at the edge are
     // exact, so the tokens must be identical.
@@ -46,9 +66,23 @@ const EXPORTS: Array<{ dir: string; what: string; dtypes: Dtype[]; template: boo
     dir: 'tiny-llava-qwen2-external',
     what: 'the same with every graph in two external data chunks',
     dtypes: ['fp32', 'fp16', 'q8', 'q4'],
-    template: true,
+    flow: 'llava',
   },
 ];
+EXPORTS.push(
+  {
+    dir: 'tiny-fastvlm',
+    what: 'llava_qwen2 (FastVLM): flat config, Qwen2 string template in tokenizer_config.json, 64x tower',
+    dtypes: ['fp32', 'fp16', 'q8', 'q4'],
+    flow: 'fastvlm',
+  },
+  {
+    dir: 'tiny-llava-onevision',
+    what: 'llava_onevision: chat_template.json, num_image_tokens, one resized crop per image',
+    dtypes: ['fp32', 'fp16', 'q8', 'q4'],
+    flow: 'onevision',
+  },
+);
 const RAW_PROMPT =
   'USER: <image>\nWhere is the object described cat located in image in terms of (x1,y1,x2,y2) bbox? ASSISTANT:';
 
@@ -78,19 +112,55 @@ function chat(png: Uint8Array): ChatMessage[] {
   ];
 }
 
-/** The same chat in the shape transformers.js's processor takes (images as typed parts without data). */
-function hfChat(): unknown[] {
-  return chat(new Uint8Array()).map((m) => ({
-    role: m.role,
-    content: (m.content as Array<{ type: string; text?: string }>).map((p) =>
-      p.type === 'image' ? { type: 'image' } : { type: 'text', text: p.text },
-    ),
-  }));
+/**
+ * The same chat as a transformers.js user writes it: typed parts without data, or (string templates) one string
+ * per message with `<image>` written where the image goes.
+ */
+function hfChat(flat = false): unknown[] {
+  return chat(new Uint8Array()).map((m) => {
+    const parts = (m.content as Array<{ type: string; text?: string }>).map((p) =>
+      p.type === 'image' ? { type: 'image' } : { type: 'text', text: p.text! },
+    );
+    return {
+      role: m.role,
+      content: flat ? parts.map((p) => ('text' in p ? p.text : '<image>')).join('') : parts,
+    };
+  });
+}
+
+/** What the transformers.js user feeds generate(), and the prompt text before image expansion. */
+async function referenceInputs(
+  flow: Flow,
+  dir: string,
+  processor: Processor,
+  tokenizer: Tokenizer,
+  png: Uint8Array,
+): Promise<{ text: string; inputs: Record<string, unknown> }> {
+  const image = await RawImage.fromBlob(new Blob([png]));
+  if (flow === 'raw') return { text: RAW_PROMPT, inputs: await processor(image, RAW_PROMPT) };
+  if (flow === 'llava') {
+    const text = processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true }) as string;
+    return { text, inputs: await processor(image, text) };
+  }
+  if (flow === 'fastvlm') {
+    const text = processor.apply_chat_template(hfChat(true) as never, { add_generation_prompt: true }) as string;
+    return { text, inputs: await processor(image, text, { add_special_tokens: false }) };
+  }
+  const template = JSON.parse(await readFile(`${fixturesDir}${dir}/chat_template.json`, 'utf8')).chat_template;
+  const processorConfig = JSON.parse(await readFile(`${fixturesDir}${dir}/processor_config.json`, 'utf8'));
+  const text = tokenizer.apply_chat_template(hfChat() as never, {
+    chat_template: template,
+    add_generation_prompt: true,
+    tokenize: false,
+  }) as string;
+  const expanded = text.replace('<image>', '<image>'.repeat(processorConfig.num_image_tokens));
+  return { text, inputs: { ...tokenizer(expanded), ...(await processor(image)) } };
 }
 
 for (const fixture of EXPORTS) {
   describe(`${fixture.dir} (${fixture.what})`, () => {
     let processor: Processor;
+    let tokenizer: Tokenizer;
 
     for (const dtype of fixture.dtypes) {
       describe(`dtype ${dtype}`, () => {
@@ -99,7 +169,8 @@ for (const fixture of EXPORTS) {
 
         it('loads in both', async () => {
           processor ??= await AutoProcessor.from_pretrained(fixture.dir);
-          reference = await LlavaForConditionalGeneration.from_pretrained(fixture.reference ?? fixture.dir, {
+          tokenizer ??= await AutoTokenizer.from_pretrained(fixture.dir);
+          reference = await AutoModelForImageTextToText.from_pretrained(fixture.reference ?? fixture.dir, {
             dtype,
             device: 'cpu',
           });
@@ -122,23 +193,26 @@ for (const fixture of EXPORTS) {
           );
         }, 60_000);
 
-        if (fixture.template)
-          it('renders the prompt from the chat template as transformers.js does', () => {
-            const theirs = processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true });
+        if (fixture.flow !== 'raw')
+          it('renders the prompt from the chat template as transformers.js does', async () => {
+            const { text } = await referenceInputs(
+              fixture.flow,
+              fixture.dir,
+              processor,
+              tokenizer,
+              await noisePng(8, 8),
+            );
             const mine = ours.renderPrompt({ messages: chat(new Uint8Array([1])) });
-            expect(mine.prompt).toBe(theirs);
+            expect(mine.prompt).toBe(text);
             expect(mine.images).toHaveLength(1);
           });
 
         for (const [w, h, seed] of IMAGES) {
           it(`gives the same pixels, prompt ids and greedy tokens on a ${w}x${h} image`, async () => {
             const png = await noisePng(w, h, seed);
-            const text = fixture.template
-              ? processor.apply_chat_template(hfChat() as never, { add_generation_prompt: true })
-              : RAW_PROMPT;
-            const inputs = await processor(await RawImage.fromBlob(new Blob([png])), text);
+            const { inputs } = await referenceInputs(fixture.flow, fixture.dir, processor, tokenizer, png);
             const ids = Array.from((inputs.input_ids as Tensor).data as BigInt64Array, Number);
-            const prompt = fixture.template ? ours.renderPrompt({ messages: chat(png) }).prompt : RAW_PROMPT;
+            const prompt = fixture.flow === 'raw' ? RAW_PROMPT : ours.renderPrompt({ messages: chat(png) }).prompt;
             expect(ours.tokenizePrompt(prompt, 1)).toEqual(ids);
             const pixels = await ours.preprocessImage({ bytes: png });
             expect(Array.from(pixels.pixelValues)).toEqual(
@@ -150,9 +224,10 @@ for (const fixture of EXPORTS) {
               do_sample: false,
             })) as Tensor;
             const expected = (out.tolist() as bigint[][])[0]!.slice(ids.length).map(Number);
-            const result = fixture.template
-              ? await ours.generate({ messages: chat(png), maxNewTokens: NEW_TOKENS, details: true })
-              : await ours.complete({ prompt, images: [{ bytes: png }], maxNewTokens: NEW_TOKENS, details: true });
+            const result =
+              fixture.flow !== 'raw'
+                ? await ours.generate({ messages: chat(png), maxNewTokens: NEW_TOKENS, details: true })
+                : await ours.complete({ prompt, images: [{ bytes: png }], maxNewTokens: NEW_TOKENS, details: true });
             expect(result.tokenIds).toEqual(expected);
             expect(result.tokenIds!.length).toBeGreaterThan(0);
           }, 60_000);
