@@ -3,7 +3,8 @@
 // so `npm install` writes a package-lock.json without them, and `npm ci` then refuses the lockfile as out of sync.
 // This adds a minimal entry (version, optional) for each missing optional dependency: `npm ci` accepts the lockfile
 // and skips them on this platform, and a machine with the full registry still installs its own platform's binary.
-// Runs as the root postinstall; a no-op when nothing is missing.
+// Not a postinstall (it would rewrite a user's lockfile): developers run `npm run complete-lockfile` after `npm install`
+// adds or changes a dependency here; a no-op when nothing is missing. `npm ci` in CI fails on a lockfile that needs it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const lockPath = new URL('../package-lock.json', import.meta.url);

@@ -15,10 +15,14 @@ const tested = workspaces.filter((dir) => {
 });
 for (const dir of tested) rmSync(join(dir, 'test-results'), { recursive: true, force: true });
 
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', '--concurrency=2', ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const turbo = spawnSync(
+  process.execPath,
+  [join(root, 'scripts', 'turbo.mjs'), 'run', 'test', '--continue', '--concurrency=2', ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 
 let passed = 0;
 let failed = 0;
