@@ -1,8 +1,9 @@
 // Side by side in one process: this runtime and transformers.js on the same model directories.
 // Figures: time to first token (image preprocessing + vision encoder + prefill + first token), decode tokens/s
-// (tokens after the first / time after the first), peak RSS; goals from issue 4.
+// (tokens after the first / time after the first), peak RSS; goals from issue 4 (fp32 LLaMA LLaVAs) and issue 9
+// (a ~100M LLaVA with a Qwen2 decoder and a Jinja chat template at fp32, q8 and q4; load RSS with external data).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const pkgDir = join(here, '..');
 const tinyDir = join(pkgDir, 'fixtures', 'tiny-llava');
 const bigDir = join(pkgDir, '.tmp', 'llava-100m');
+const qwenDir = join(pkgDir, '.tmp', 'llava-qwen2-100m');
+const qwenExternalDir = join(pkgDir, '.tmp', 'llava-qwen2-100m-external');
 const NEW_TOKENS = Number(process.env.BENCH_NEW_TOKENS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const THREADS = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
@@ -34,6 +37,40 @@ function ensureBigModel(): boolean {
     return true;
   } catch (e) {
     console.log(`cannot generate the 100M model: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+/** The ~100M Qwen2-decoder LLaVA with its q8 and q4 variants, and an fp32 copy with its weights in external data. */
+function ensureQwenModels(): boolean {
+  const python = (script: string, ...args: string[]) =>
+    execFileSync('nice', ['/usr/bin/python3', join(pkgDir, 'fixtures', script), ...args], {
+      stdio: ['ignore', 'inherit', 'ignore'],
+    });
+  try {
+    if (!existsSync(join(qwenDir, 'onnx', 'decoder_model_merged.onnx'))) {
+      console.log(`generating the ~100M-parameter Qwen2-decoder LLaVA in ${qwenDir} (python3-torch) ...`);
+      python('make_tiny_llava.py', '--preset', 'base100m', '--decoder', 'qwen2', '--out', qwenDir);
+    }
+    if (!existsSync(join(qwenDir, 'onnx', 'decoder_model_merged_q4.onnx')))
+      python('make_dtype_variants.py', '--model', qwenDir, '--dtypes', 'q8,q4');
+    if (!existsSync(join(qwenExternalDir, 'onnx', 'decoder_model_merged.onnx_data'))) {
+      for (const f of readdirSync(qwenDir)) if (f !== 'onnx') cpSync(join(qwenDir, f), join(qwenExternalDir, f));
+      python(
+        'make_dtype_variants.py',
+        '--model',
+        qwenDir,
+        '--dtypes',
+        'fp32',
+        '--external-data',
+        '1',
+        '--out',
+        join(qwenExternalDir, 'onnx'),
+      );
+    }
+    return true;
+  } catch (e) {
+    console.log(`cannot generate the Qwen2 100M models: ${(e as Error).message}`);
     return false;
   }
 }
@@ -146,9 +183,121 @@ async function benchModel(dir: string) {
   return result;
 }
 
+/** Median of interleaved runs of several contenders, alternating the order each round. */
+async function interleave(contenders: Record<string, () => Promise<Run>>): Promise<Record<string, Run[]>> {
+  const names = Object.keys(contenders);
+  const runs: Record<string, Run[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (const n of names) await contenders[n]!(); // warm-up
+  for (let i = 0; i < ROUNDS; i++) {
+    const order = i % 2 === 0 ? names : [...names].reverse();
+    for (const n of order) runs[n]!.push(await contenders[n]!());
+  }
+  return runs;
+}
+
+/**
+ * The Qwen2-decoder LLaVA with its own chat template: per dtype, this runtime's `generate` on chat messages against
+ * transformers.js's apply_chat_template + processor + generate, interleaved; our fp32 runs alongside every block so
+ * the q8 speed-up over fp32 is measured under the same load.
+ */
+async function benchQuantized(dir: string, image: Uint8Array) {
+  const name = basename(dir);
+  env.allowRemoteModels = false;
+  env.localModelPath = `${dirname(dir)}/`;
+  const processor = await AutoProcessor.from_pretrained(name);
+  const question = 'Where is the object described cat located in image in terms of (x1,y1,x2,y2) bbox?';
+  const hfMessages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: question }] }];
+  const text = processor.apply_chat_template(hfMessages as never, { add_generation_prompt: true });
+  const messages = [
+    {
+      role: 'user' as const,
+      content: [
+        { type: 'image' as const, image: { bytes: image } },
+        { type: 'text' as const, text: question },
+      ],
+    },
+  ];
+  const ourRun = (model: Awaited<ReturnType<typeof loadOnnxModel>>) => async (): Promise<Run> => {
+    const r = await model.generate({ messages, maxNewTokens: NEW_TOKENS, details: true });
+    const t = r.timing!;
+    return {
+      ttftMs: t.firstTokenMs,
+      decodeTokensPerSecond: ((t.newTokens - 1) * 1000) / (t.totalMs - t.firstTokenMs),
+      tokens: r.tokenIds!,
+    };
+  };
+  const fp32 = await loadOnnxModel(dir, { device: 'cpu', dtype: 'fp32' });
+  const out: Record<string, { ours: Run[]; tjs: Run[]; oursFp32: Run[] }> = {};
+  for (const dtype of ['fp32', 'q8', 'q4'] as const) {
+    const ours = dtype === 'fp32' ? fp32 : await loadOnnxModel(dir, { device: 'cpu', dtype });
+    const tjs = await LlavaForConditionalGeneration.from_pretrained(name, {
+      dtype,
+      device: 'cpu',
+      session_options: {
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+        ...(ours.intraOpThreads !== undefined ? { intraOpNumThreads: ours.intraOpThreads } : {}),
+      },
+    } as never);
+    const tjsRun = async (): Promise<Run> => {
+      const stamps: number[] = [];
+      const tokens: number[] = [];
+      const t0 = performance.now();
+      const inputs = await processor(await RawImage.fromBlob(new Blob([image])), text);
+      const streamer = {
+        put(value: bigint[][]) {
+          stamps.push(performance.now());
+          if (stamps.length > 1) tokens.push(Number(value[0]![0]));
+        },
+        end() {},
+      };
+      await tjs.generate({ ...inputs, max_new_tokens: NEW_TOKENS, do_sample: false, streamer } as never);
+      const first = stamps[1]!;
+      const last = stamps[stamps.length - 1]!;
+      return { ttftMs: first - t0, decodeTokensPerSecond: ((tokens.length - 1) * 1000) / (last - first), tokens };
+    };
+    const contenders: Record<string, () => Promise<Run>> = { ours: ourRun(ours), tjs: tjsRun };
+    if (dtype !== 'fp32') contenders.oursFp32 = ourRun(fp32);
+    const runs = await interleave(contenders);
+    out[dtype] = { ours: runs.ours!, tjs: runs.tjs!, oursFp32: runs.oursFp32 ?? runs.ours! };
+    if (ours !== fp32) await ours.close();
+    await tjs.dispose();
+  }
+  await fp32.close();
+  return out;
+}
+
+/** Peak RSS a load adds, in a child process of its own, against the weights' size on disk. */
+function loadRss(dir: string): { weightsMb: number; loadPeakMb: number; ratio: number; loadMs: number } {
+  const line = execFileSync(process.execPath, ['--import', 'tsx', join(here, 'load-rss.ts'), dir], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
+    .at(-1)!;
+  const r = JSON.parse(line) as { weightsBytes: number; baselineRss: number; peakRss: number; loadMs: number };
+  const added = r.peakRss - r.baselineRss;
+  return {
+    weightsMb: r.weightsBytes / 2 ** 20,
+    loadPeakMb: added / 2 ** 20,
+    ratio: added / r.weightsBytes,
+    loadMs: r.loadMs,
+  };
+}
+
 const results = [await benchModel(tinyDir)];
 const haveBig = process.env.BENCH_SKIP_100M ? false : ensureBigModel();
 if (haveBig) results.push(await benchModel(bigDir));
+const haveQwen = process.env.BENCH_SKIP_100M ? false : ensureQwenModels();
+const benchImage = new Uint8Array(
+  await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 180, g: 90, b: 40 } } })
+    .composite([
+      { input: Buffer.from('<svg width="320" height="240"><circle cx="120" cy="140" r="60" fill="#2050e0"/></svg>') },
+    ])
+    .png()
+    .toBuffer(),
+);
+const quantized = haveQwen ? await benchQuantized(qwenDir, benchImage) : undefined;
+const load = haveQwen ? loadRss(qwenExternalDir) : undefined;
 clearInterval(rssTimer);
 
 const figures: Record<string, number> = {};
@@ -165,9 +314,72 @@ for (const r of results) {
   figures[`${k}.transformersjs.load_rss_mb`] = r.tjsLoadRssMb;
   figures[`${k}.process_peak_rss_mb_both_loaded`] = r.peakRssMb;
 }
+const identicalRuns = (a: Run[], b: Run[]) =>
+  a.every((r, i) => JSON.stringify(r.tokens) === JSON.stringify(b[i]!.tokens));
+const medianOf = (runs: Run[], key: keyof Omit<Run, 'tokens'>) => median(runs.map((r) => r[key]));
+if (quantized) {
+  for (const [dtype, r] of Object.entries(quantized)) {
+    figures[`qwen2_100m.${dtype}.ours.decode_tokens_per_s`] = medianOf(r.ours, 'decodeTokensPerSecond');
+    figures[`qwen2_100m.${dtype}.transformersjs.decode_tokens_per_s`] = medianOf(r.tjs, 'decodeTokensPerSecond');
+    figures[`qwen2_100m.${dtype}.ours.ttft_ms`] = medianOf(r.ours, 'ttftMs');
+    figures[`qwen2_100m.${dtype}.transformersjs.ttft_ms`] = medianOf(r.tjs, 'ttftMs');
+    figures[`qwen2_100m.${dtype}.ours_fp32_same_block.decode_tokens_per_s`] = medianOf(
+      r.oursFp32,
+      'decodeTokensPerSecond',
+    );
+    figures[`qwen2_100m.${dtype}.identical_tokens`] = identicalRuns(r.ours, r.tjs) ? 1 : 0;
+  }
+}
+if (load) {
+  figures['qwen2_100m_external.weights_mb'] = load.weightsMb;
+  figures['qwen2_100m_external.load_peak_rss_added_mb'] = load.loadPeakMb;
+  figures['qwen2_100m_external.load_ms'] = load.loadMs;
+}
+const q = (dtype: string) => quantized?.[dtype];
+const ratio = (a: Run[] | undefined, b: Run[] | undefined, key: keyof Omit<Run, 'tokens'>) =>
+  a && b ? medianOf(a, key) / medianOf(b, key) : -1;
+const quantizedGoals = [
+  {
+    name: 'qwen2 100M: q8 decode tokens/s vs our fp32',
+    value: ratio(q('q8')?.ours, q('q8')?.oursFp32, 'decodeTokensPerSecond'),
+    goal: '>= 2.0x',
+  },
+  {
+    name: 'qwen2 100M: q8 decode tokens/s vs transformers.js q8',
+    value: ratio(q('q8')?.ours, q('q8')?.tjs, 'decodeTokensPerSecond'),
+    goal: '>= 1.0x',
+  },
+  {
+    name: 'qwen2 100M: q4 decode tokens/s vs transformers.js q4',
+    value: ratio(q('q4')?.ours, q('q4')?.tjs, 'decodeTokensPerSecond'),
+    goal: '>= 1.0x',
+  },
+  ...(['fp32', 'q8', 'q4'] as const).map((dtype) => ({
+    name: `qwen2 100M ${dtype}: time to first token (with an image) vs transformers.js`,
+    value: ratio(q(dtype)?.ours, q(dtype)?.tjs, 'ttftMs'),
+    goal: '<= 1.0x',
+  })),
+].map((g) => ({
+  ...g,
+  met: g.value > 0 && (g.goal.startsWith('<=') ? g.value <= 1.0 : g.value >= Number.parseFloat(g.goal.slice(3))),
+}));
+const identicalQuantized = quantized ? Object.values(quantized).every((r) => identicalRuns(r.ours, r.tjs)) : false;
 const tiny = results[0]!;
 const big = results[1];
 writeBenchReport('@locvlm/runtime', figures, [
+  ...quantizedGoals,
+  {
+    name: 'qwen2 100M: greedy tokens identical to transformers.js at fp32, q8 and q4',
+    value: identicalQuantized ? 1 : 0,
+    goal: '= 1',
+    met: identicalQuantized,
+  },
+  {
+    name: 'qwen2 100M, external data: peak RSS added while loading / weights on disk',
+    value: load ? load.ratio : -1,
+    goal: '<= 1.2x',
+    met: load ? load.ratio <= 1.2 : false,
+  },
   {
     name: 'tiny: decode tokens/s vs transformers.js',
     value: tiny.oursDecode / tiny.tjsDecode,

@@ -106,6 +106,23 @@ describe('locvlm serve / studio processes', () => {
     expect(await exitCode(child)).toBe(0);
   }, 60_000);
 
+  it('studio --dtype q4 runs a FastVLM export and says which family and weights it loaded', async () => {
+    const { child, url } = await start([
+      'studio',
+      '--model',
+      runtimeFixture('tiny-fastvlm'),
+      '--dtype',
+      'q4',
+      '--port',
+      '0',
+      '--quiet',
+    ]);
+    const info = await (await fetch(`${url}/studio/api/info`)).json();
+    expect(info).toMatchObject({ model: 'tiny-fastvlm' });
+    child.kill('SIGTERM');
+    expect(await exitCode(child)).toBe(0);
+  }, 60_000);
+
   it('refuses a bad flag with exit code 2 before loading anything', async () => {
     const child = spawn(
       process.execPath,
