@@ -1,5 +1,6 @@
 // Runs the real entry point in a child process: exit code and a stack-less message on stderr.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -25,6 +26,12 @@ describe('the locvlm binary', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('(4, 52, 13, 63)\n');
+    expect(result.status).toBe(0);
+  });
+  it('prints its version with --version', () => {
+    const result = locvlm('--version');
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(result.stdout).toBe(`${version}\n`);
     expect(result.status).toBe(0);
   });
   it('prints a bad-input error without a stack and exits 2', () => {

@@ -2,16 +2,20 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { VisionLanguageModel } from '@locvlm/runtime';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CliError } from './io.js';
 import {
   addModelFlags,
   BUNDLED_MODEL_DIR,
+  BUNDLED_MODEL_NAME,
   chooseModel,
   concurrencyOf,
   defaultModelDir,
+  isBundledModelDir,
   modelFlagsGiven,
+  nameBundledModel,
   openModel,
   REPOSITORY_MODEL_DIR,
   resolveCodec,
@@ -155,5 +159,15 @@ describe('model flags', () => {
     );
     expect(model.id).toBe('http://a:1,http://b:2#llava');
     await model.close();
+  });
+
+  it('the bundled model goes by locvlm-shapes-tiny (with the #dtype suffix), other models by their id', () => {
+    const fake = (id: string): VisionLanguageModel => ({ id, generate: vi.fn(), stream: vi.fn(), close: vi.fn() });
+    for (const dir of [BUNDLED_MODEL_DIR, REPOSITORY_MODEL_DIR]) {
+      expect(nameBundledModel(fake(dir), dir).id).toBe(BUNDLED_MODEL_NAME);
+      expect(nameBundledModel(fake(`${dir}#q8`), dir).id).toBe(`${BUNDLED_MODEL_NAME}#q8`);
+      expect(isBundledModelDir(dir.replace(/\/$/, ''))).toBe(true);
+    }
+    expect(nameBundledModel(fake('/models/llava'), '/models/llava').id).toBe('/models/llava');
   });
 });

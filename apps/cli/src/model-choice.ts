@@ -4,7 +4,7 @@
 // locations in.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Codec,
@@ -36,6 +36,30 @@ export const BUNDLED_MODEL_DIR = fileURLToPath(new URL('../dist/model/', import.
 
 /** The shapes-lab model in the repository, used when the CLI runs from a checkout that was not built yet. */
 export const REPOSITORY_MODEL_DIR = fileURLToPath(new URL('../../shapes-lab/model/', import.meta.url));
+
+/**
+ * The name the bundled model goes by: its id in run files, reports and `--json` output, and the name `locvlm serve` and
+ * `locvlm studio` serve it under (requests may also say `default`).
+ */
+export const BUNDLED_MODEL_NAME = 'locvlm-shapes-tiny';
+
+/** Whether `dir` is the bundled model (or the repository's shapes-lab model it is copied from). */
+export function isBundledModelDir(dir: string): boolean {
+  const target = resolve(dir);
+  return [BUNDLED_MODEL_DIR, REPOSITORY_MODEL_DIR].some((place) => resolve(place) === target);
+}
+
+/**
+ * Gives a model loaded from the bundled model's directory the id `locvlm-shapes-tiny` (with the runtime's `#dtype`
+ * suffix when it runs non-fp32 weights) instead of its install path; other models are returned as they are.
+ */
+export function nameBundledModel<M extends VisionLanguageModel>(model: M, dir: string): M {
+  if (!isBundledModelDir(dir)) return model;
+  const hash = model.id.indexOf('#');
+  const id = `${BUNDLED_MODEL_NAME}${hash >= 0 ? model.id.slice(hash) : ''}`;
+  Object.defineProperty(model, 'id', { value: id, enumerable: true, configurable: true });
+  return model;
+}
 
 /**
  * The model directory used when no --model is given: the first of `places` holding a config.json (the bundled copy,
@@ -209,7 +233,10 @@ export async function openModel(flags: ModelFlags, { prefix }: { prefix?: string
   const concurrency = concurrencyOf(flags);
   try {
     if (choice.kind === 'onnx')
-      return await loadOnnxModel(choice.dir, choice.dtype !== undefined ? { dtype: choice.dtype } : {});
+      return nameBundledModel(
+        await loadOnnxModel(choice.dir, choice.dtype !== undefined ? { dtype: choice.dtype } : {}),
+        choice.dir,
+      );
     return createOpenAIModel({
       endpoints: choice.endpoints,
       model: choice.modelName,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CodecError } from '@locvlm/coord-codec';
 import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './commands/codec.js';
@@ -21,10 +22,20 @@ const COMMAND_GROUPS: Array<(program: Command, io: CliIo) => void> = [
   registerEvalCommands,
 ];
 
+/**
+ * This package's version, from its package.json (one folder above both dist/bin.js and src/program.ts), for
+ * `locvlm --version`.
+ */
+export function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
 /** The commander program with every command group registered. */
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('locvlm')
     .description('LocVLM: location text for vision-language models, data building, inference and evaluation.')
+    .version(cliVersion(), '-V, --version', 'print the version of locvlm')
     .option('--verbose', 'show stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })

@@ -7,6 +7,17 @@ interface Info {
   model: string;
   codecName: string;
   reports: string[];
+  demoScene?: boolean;
+}
+
+/** The scene the page opens on (GET /studio/api/demo-scene): an image and its ground-truth boxes. */
+interface DemoScene {
+  name: string;
+  image: string;
+  width: number;
+  height: number;
+  objects: Array<{ category: string; box: Box }>;
+  suggestion?: string;
 }
 
 interface Located {
@@ -29,9 +40,17 @@ const stage = $<HTMLDivElement>('stage');
 const status = $<HTMLParagraphElement>('status');
 const buttons = ['describe', 'locate', 'ask'].map((id) => $<HTMLButtonElement>(id));
 
-const state: { imageUrl?: string; box?: Box; located: Located['locations']; modelName: string } = {
+const state: {
+  imageUrl?: string;
+  box?: Box;
+  located: Located['locations'];
+  modelName: string;
+  /** Ground-truth boxes of the demo scene, drawn until another image is opened. */
+  truth: DemoScene['objects'];
+} = {
   located: [],
   modelName: '',
+  truth: [],
 };
 
 function setStatus(text: string): void {
@@ -50,6 +69,15 @@ function redraw(): void {
   context.clearRect(0, 0, overlay.width, overlay.height);
   if (!state.imageUrl) return;
   const s = scale();
+  context.lineWidth = 2;
+  context.strokeStyle = '#1e6fd9';
+  context.fillStyle = '#1e6fd9';
+  context.font = '12px sans-serif';
+  for (const { category, box } of state.truth) {
+    const [x1, y1, x2, y2] = imageToDisplayBox(box, s);
+    context.strokeRect(x1, y1, x2 - x1, y2 - y1);
+    context.fillText(category, x1 + 2, Math.max(12, y1 - 3));
+  }
   context.lineWidth = 3;
   if (state.box) {
     const [x1, y1, x2, y2] = imageToDisplayBox(state.box, s);
@@ -144,6 +172,8 @@ function openImage(file: File): void {
     state.imageUrl = String(reader.result);
     state.box = undefined;
     state.located = [];
+    state.truth = [];
+    image.classList.remove('small');
     image.src = state.imageUrl;
   };
   reader.onerror = () => setStatus(`cannot read ${file.name}`);
@@ -279,7 +309,26 @@ async function loadInfo(): Promise<void> {
     list.append(option);
   }
   list.hidden = info.reports.length === 0;
+  if (info.demoScene) await openDemoScene();
   document.body.dataset.ready = 'true';
+}
+
+/** Open the server's demo scene with its ground-truth boxes drawn, and suggest an object to locate. */
+async function openDemoScene(): Promise<void> {
+  const response = await fetch('/studio/api/demo-scene');
+  if (!response.ok) return; // no scene: the page opens empty, as with any server
+  const scene = (await response.json()) as DemoScene;
+  state.imageUrl = scene.image;
+  state.box = undefined;
+  state.located = [];
+  state.truth = scene.objects;
+  // Small scenes (the shapes world is 64 px) are shown enlarged, pixels kept sharp.
+  image.classList.toggle('small', scene.width < 320);
+  const loaded = new Promise<void>((resolve) => image.addEventListener('load', () => resolve(), { once: true }));
+  image.src = scene.image;
+  $('image-info').textContent = `${scene.name} (ground truth in blue)`;
+  if (scene.suggestion) $<HTMLInputElement>('object').value = scene.suggestion;
+  await loaded;
 }
 
 loadInfo().catch((error: Error) => setStatus(error.message));

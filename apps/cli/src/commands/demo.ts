@@ -13,7 +13,7 @@ import { CliError, type CliIo } from '../io.js';
 import {
   addModelFlags,
   asCliError,
-  BUNDLED_MODEL_DIR,
+  BUNDLED_MODEL_NAME,
   chooseModel,
   type ModelFlags,
   openModel,
@@ -63,7 +63,7 @@ export function formatDemoTable(tasks: readonly DemoTaskScore[]): string {
 
 /** How the table and picture name the model: the bundled one by that name, a directory as given, else its id. */
 function describeModel(model: VisionLanguageModel): string {
-  return resolve(model.id) === resolve(BUNDLED_MODEL_DIR) ? 'the bundled shapes-lab model' : model.id;
+  return model.id.split('#')[0] === BUNDLED_MODEL_NAME ? `the bundled model ${model.id}` : model.id;
 }
 
 /** Open the chosen model; a model that cannot load is one clear line (exit code 2). */

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { defaultScenesDir } from '../demo-run.js';
 import { CliError, type CliIo } from '../io.js';
 import { addModelFlags, type ModelFlags, openModel, resolveCodec, resolveFrame } from '../model-choice.js';
 import { type ChatServerOptions, createChatCompletionServer, servedModelName } from '../server/chat-server.js';
@@ -37,7 +38,10 @@ function addServerFlags(command: Command, defaultPort: string, locations: boolea
   return addModelFlags(command, { locations })
     .option('--host <host>', 'interface to listen on (0.0.0.0 exposes the server to the network)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', defaultPort)
-    .option('--served-name <name>', 'model name in /v1/models that requests must use (default: the model folder name)')
+    .option(
+      '--served-name <name>',
+      'model name in /v1/models that requests must use (default: the model folder name, locvlm-shapes-tiny for the bundled model; "default" is always accepted too)',
+    )
     .option('--allow-root <dir>', 'allow image_url to name local files (file: URL or absolute path) under this folder')
     .option('--max-concurrent <n>', 'generations at once', '1')
     .option('--max-queue <n>', 'requests waiting for a slot; beyond it 429 with Retry-After', '32')
@@ -143,6 +147,12 @@ export function registerServeCommands(program: Command, io: CliIo): void {
       const reportsDir = flags.reports ? existingDir('--reports', flags.reports) : undefined;
       const codec = await resolveCodec(flags);
       const frame = resolveFrame(flags);
+      let demoScenesDir: string | undefined;
+      try {
+        demoScenesDir = defaultScenesDir();
+      } catch {
+        demoScenesDir = undefined; // no sample scenes installed: the page opens empty
+      }
       await runServer(
         io,
         flags,
@@ -154,6 +164,7 @@ export function registerServeCommands(program: Command, io: CliIo): void {
             modelName,
             ...(frame ? { frame } : {}),
             ...(reportsDir ? { reportsDir } : {}),
+            ...(demoScenesDir ? { demoScenesDir } : {}),
           }),
         }),
         'Studio',

@@ -6,7 +6,7 @@ import { createOpenAIModel, loadOnnxModel, type OnnxVisionLanguageModel } from '
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataUrl, GatedModel, shapesPng, tinyModelDir } from '../test-helpers.js';
-import { type ChatCompletionServer, createChatCompletionServer } from './chat-server.js';
+import { type ChatCompletionServer, createChatCompletionServer, servedModelName } from './chat-server.js';
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}/v1/chat/completions`, {
@@ -102,6 +102,25 @@ describe('chat-completions server on the tiny model', () => {
     });
     const health = await (await fetch(`${url}/health`)).json();
     expect(health).toMatchObject({ status: 'ok', model: 'tiny-llava' });
+  });
+
+  it('answers requests for the served name and for the alias "default"', async () => {
+    for (const model of ['tiny-llava', 'default']) {
+      const response = await post(url, { model, max_tokens: 2, messages: [{ role: 'user', content: 'hi' }] });
+      expect(response.status, model).toBe(200);
+      expect((await response.json()).model).toBe('tiny-llava');
+    }
+    const wrong = await post(url, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    expect((await errorOf(wrong)).message).toBe(
+      'model "gpt-4o" is not served here; this server serves "tiny-llava" (also accepted: "default")',
+    );
+  });
+
+  it('names a served model after its folder (without #dtype) or its server-side name', () => {
+    expect(servedModelName('/models/tiny-llava')).toBe('tiny-llava');
+    expect(servedModelName('/models/tiny-llava/#q4')).toBe('tiny-llava');
+    expect(servedModelName('locvlm-shapes-tiny#fp16')).toBe('locvlm-shapes-tiny');
+    expect(servedModelName('http://a:8000,http://b:8000#llava-v1.5-7b')).toBe('llava-v1.5-7b');
   });
 
   it('reads local files under --allow-root only, as file: URLs or absolute paths', async () => {

@@ -60,6 +60,8 @@ export interface ChatServerOptions {
   port?: number;
   /** The name in /v1/models and the `model` field requests must carry (default: last part of the model id). */
   modelName?: string;
+  /** Other names a request's `model` field may use for the same model (default DEFAULT_MODEL_ALIASES: `default`). */
+  modelAliases?: readonly string[];
   /** Local image files (file: URLs or absolute paths) are read only under this directory; without it, never. */
   allowRoot?: string;
   /** Largest request body in bytes (default 24 MiB); beyond it 413. */
@@ -200,11 +202,19 @@ function toHttpError(error: unknown): HttpError {
   return new HttpError(500, 'internal_error', error instanceof Error ? error.message : String(error));
 }
 
-/** The name a model is served under by default: the last part of its id (the model folder's name). */
+/**
+ * The name a model is served under by default: for a server-backed model (`endpoint#model`) the model's name, for a
+ * local model the last part of its path (the model folder's name) without the `#dtype` suffix.
+ */
 export function servedModelName(id: string): string {
-  const parts = id.split(/[\\/#]/).filter(Boolean);
+  const hash = id.lastIndexOf('#');
+  const name = hash >= 0 && id.includes('://') ? id.slice(hash + 1) : hash >= 0 ? id.slice(0, hash) : id;
+  const parts = name.split(/[\\/]/).filter(Boolean);
   return parts[parts.length - 1] ?? id;
 }
+
+/** Names a request's `model` field may use besides the served name: `default`, whatever this server serves. */
+export const DEFAULT_MODEL_ALIASES: readonly string[] = ['default'];
 
 /** Create (not start) an OpenAI-compatible chat-completions server for `model`. */
 export function createChatCompletionServer(
@@ -214,6 +224,9 @@ export function createChatCompletionServer(
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   const modelName = options.modelName ?? servedModelName(model.id);
+  const acceptedNames = new Set([modelName, ...(options.modelAliases ?? DEFAULT_MODEL_ALIASES)]);
+  const aliases = [...acceptedNames].slice(1);
+  const aliasNote = aliases.length > 0 ? ` (also accepted: ${aliases.map((n) => JSON.stringify(n)).join(', ')})` : '';
   const maxBodyBytes = options.maxBodyBytes ?? 24 * 1024 * 1024;
   const maxImageBytes = options.maxImageBytes ?? 16 * 1024 * 1024;
   const bodyBudget: BodyBudget = { reading: 0, max: options.maxReceivingBytes ?? 256 * 1024 * 1024 };
@@ -425,11 +438,11 @@ export function createChatCompletionServer(
     const parsed = chatCompletionRequestSchema.safeParse(body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', describeZodError(parsed.error));
     const request = parsed.data;
-    if (request.model !== undefined && request.model !== modelName)
+    if (request.model !== undefined && !acceptedNames.has(request.model))
       throw new HttpError(
         404,
         'model_not_found',
-        `model ${JSON.stringify(request.model)} is not served here; this server serves ${JSON.stringify(modelName)}`,
+        `model ${JSON.stringify(request.model)} is not served here; this server serves ${JSON.stringify(modelName)}${aliasNote}`,
       );
     const messages = await toChatMessages(request);
     const id = `chatcmpl-${randomUUID()}`;

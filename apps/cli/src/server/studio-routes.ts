@@ -1,13 +1,14 @@
 // The Studio's JSON routes, beside the OpenAI-compatible ones: LocPred, RevLoc, and the list of eval reports.
 // Free questions go through /v1/chat/completions (streamed) like any other client.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Codec, createCodec, type FrameTransform } from '@locvlm/coord-codec';
 import { z } from 'zod';
 import { parseCodecSpec } from '../commands/codec.js';
+import { type DemoScene, loadDemoScenes } from '../demo-run.js';
 import { CliError } from '../io.js';
 import { describeRegion, locateObject } from '../location-tasks.js';
 import { type ExtraRoute, HttpError } from './chat-server.js';
@@ -62,6 +63,38 @@ export interface StudioRouteOptions {
   frame?: FrameTransform;
   /** Where eval reports are listed from (served under /reports/). */
   reportsDir?: string;
+  /** A folder of demo scenes (scenes.json + PNGs, as `locvlm demo` reads): the page opens on the first one. */
+  demoScenesDir?: string;
+}
+
+/** The scene the Studio page opens on: the image as a data: URL and its ground-truth objects. */
+export interface StudioDemoScene {
+  name: string;
+  image: string;
+  width: number;
+  height: number;
+  objects: Array<{ category: string; box: [number, number, number, number]; caption?: string }>;
+  /** An object the page suggests locating (the first category with a single instance). */
+  suggestion?: string;
+}
+
+async function readDemoScene(dir: string): Promise<StudioDemoScene> {
+  const [scene] = await loadDemoScenes(dir);
+  if (!scene) throw new HttpError(404, 'no_demo_scene', `${dir}: no scenes`);
+  const bytes = await readFile(scene.path);
+  const suggestion = scene.objects.find((o: DemoScene['objects'][number]) => o.single)?.category;
+  return {
+    name: `shapes-world scene ${scene.imageId}`,
+    image: `data:image/png;base64,${bytes.toString('base64')}`,
+    width: scene.width,
+    height: scene.height,
+    objects: scene.objects.map((o) => ({
+      category: o.category,
+      box: o.box,
+      ...(o.caption ? { caption: o.caption } : {}),
+    })),
+    ...(suggestion ? { suggestion } : {}),
+  };
 }
 
 export function studioRoutes(options: StudioRouteOptions): ExtraRoute[] {
@@ -73,6 +106,7 @@ export function studioRoutes(options: StudioRouteOptions): ExtraRoute[] {
       throw new HttpError(400, 'bad_codec', (error as Error).message);
     }
   };
+  let demoScene: Promise<StudioDemoScene> | undefined;
   return [
     {
       method: 'GET',
@@ -83,7 +117,24 @@ export function studioRoutes(options: StudioRouteOptions): ExtraRoute[] {
         codec: options.codec.options,
         codecName: options.codec.name,
         reports: options.reportsDir ? await listReports(options.reportsDir) : [],
+        demoScene: options.demoScenesDir !== undefined,
       }),
+    },
+    {
+      method: 'GET',
+      path: '/studio/api/demo-scene',
+      queued: false,
+      handle: async () => {
+        const dir = options.demoScenesDir;
+        if (dir === undefined) throw new HttpError(404, 'no_demo_scene', 'this Studio has no demo scenes');
+        demoScene ??= readDemoScene(dir);
+        try {
+          return await demoScene;
+        } catch (error) {
+          demoScene = undefined;
+          throw toHttp(error);
+        }
+      },
     },
     {
       method: 'POST',

@@ -10,6 +10,7 @@ import { createCodec } from '@locvlm/coord-codec';
 import { loadOnnxModel, type OnnxVisionLanguageModel, type VisionLanguageModel } from '@locvlm/runtime';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultScenesDir, loadDemoScenes } from '../demo-run.js';
 import { resolveChromium } from '../test-browser.js';
 import { GatedModel, shapesPng, tinyModelDir } from '../test-helpers.js';
 import { type ChatCompletionServer, createChatCompletionServer } from './chat-server.js';
@@ -18,12 +19,17 @@ import { studioPageDir, studioRoutes } from './studio-routes.js';
 const screenshots = fileURLToPath(new URL('../../test-screenshots/', import.meta.url));
 const codec = createCodec({ kind: 'ivb', bins: 224 });
 
-async function startStudio(model: VisionLanguageModel, reportsDir?: string) {
+async function startStudio(model: VisionLanguageModel, reportsDir?: string, demoScenesDir?: string) {
   const server = createChatCompletionServer(model, {
     port: 0,
     staticDir: studioPageDir(),
     ...(reportsDir ? { staticMounts: { '/reports': reportsDir } } : {}),
-    routes: studioRoutes({ codec, modelName: 'tiny-llava', ...(reportsDir ? { reportsDir } : {}) }),
+    routes: studioRoutes({
+      codec,
+      modelName: 'tiny-llava',
+      ...(reportsDir ? { reportsDir } : {}),
+      ...(demoScenesDir ? { demoScenesDir } : {}),
+    }),
     modelName: 'tiny-llava',
   });
   return { server, url: await server.listen() };
@@ -135,6 +141,42 @@ describe('Studio in headless Chromium', () => {
     expect(await page.textContent('#status')).toBe('');
     expect(errors).toEqual([]);
     await page.close();
+  }, 60_000);
+
+  it('opens on the demo scene with its ground-truth boxes drawn and an object to locate', async () => {
+    const withScene = await startStudio(
+      new GatedModel('It is located at (1, 2, 3, 4)', true),
+      undefined,
+      defaultScenesDir(),
+    );
+    const [scene] = await loadDemoScenes(defaultScenesDir());
+    const page = await context.newPage();
+    await page.goto(withScene.url);
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.textContent('#image-info')).toContain(`scene ${scene?.imageId}`);
+    expect(await page.inputValue('#object')).toBe(scene?.objects.find((o) => o.single)?.category);
+    expect(await page.isEnabled('#locate')).toBe(true);
+    // Every ground-truth box has the truth colour on its top edge, in display pixels.
+    const colours = await page.evaluate(
+      (boxes) => {
+        const canvas = document.querySelector('#overlay') as HTMLCanvasElement;
+        const image = document.querySelector('#image') as HTMLImageElement;
+        const s = image.naturalWidth / image.clientWidth;
+        return boxes.map((b) =>
+          Array.from(
+            canvas.getContext('2d')?.getImageData(Math.round((b[0]! + b[2]!) / 2 / s), Math.round(b[1]! / s), 1, 1)
+              .data ?? [],
+          ).slice(0, 3),
+        );
+      },
+      scene?.objects.map((o) => o.box) ?? [],
+    );
+    expect(colours.length).toBeGreaterThan(0);
+    for (const colour of colours)
+      expect(Math.max(...[30, 111, 217].map((want, i) => Math.abs((colour[i] ?? -99) - want)))).toBeLessThanOrEqual(3);
+    await page.screenshot({ path: join(screenshots, 'studio-demo-scene.png'), fullPage: true });
+    await page.close();
+    await withScene.server.close(0);
   }, 60_000);
 
   it('draws the predicted box where the answer puts it', async () => {
