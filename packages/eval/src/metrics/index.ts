@@ -10,6 +10,8 @@ export {
   type MeteorJarCorpusResult,
   type MeteorJarOptions,
   type MeteorJarProcess,
+  type MeteorJarReadable,
+  type MeteorJarWritable,
   meteorEvalLine,
   meteorScoreLine,
   parseMeteorScoreLine,

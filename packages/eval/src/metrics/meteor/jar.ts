@@ -3,18 +3,33 @@
 // "EVAL ||| stats1 ||| stats2 ..." answers one score per segment and then the corpus score from pooled statistics.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
 import { EvaluationError } from '../../errors.js';
 import type { MeteorPair } from './scorer.js';
 import { type MeteorStats, parseMeteorStats } from './stats.js';
 
-/** The parts of a child process the backend uses (so tests can pass a fake). */
+/** The parts of a child's stdout / stderr the backend uses (a Node `Readable` has them). */
+export interface MeteorJarReadable {
+  setEncoding(encoding: 'utf8'): unknown;
+  on(event: 'data', listener: (chunk: string) => void): unknown;
+}
+
+/** The parts of a child's stdin the backend uses (a Node `Writable` has them). */
+export interface MeteorJarWritable {
+  write(chunk: string): unknown;
+  end(): unknown;
+}
+
+/**
+ * The parts of a child process the backend uses (so tests can pass a fake). Node's `ChildProcess` fits; the types are
+ * written out so that this package's declarations need no `@types/node`.
+ */
 export interface MeteorJarProcess {
-  stdin: Writable;
-  stdout: Readable;
-  stderr?: Readable | null;
-  kill(signal?: NodeJS.Signals): boolean;
-  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+  stdin: MeteorJarWritable;
+  stdout: MeteorJarReadable;
+  stderr?: MeteorJarReadable | null;
+  /** `signal` is a signal name such as "SIGTERM". */
+  kill(signal?: string): boolean;
+  on(event: 'exit', listener: (code: number | null, signal: string | null) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 
