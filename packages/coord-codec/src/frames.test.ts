@@ -142,6 +142,28 @@ describe('smartResize (Qwen2.5-VL input frame)', () => {
     expect(smartResizeSize({ width: 98, height: 70 })).toEqual({ width: 112, height: 56 });
     expect(smartResizeSize({ width: 640, height: 480 })).toEqual({ width: 644, height: 476 });
   });
+  it('rounds as transformers.js does when asked (halves up, tiny sides scaled up to one factor first)', () => {
+    // 70 / 28 = 2.5: Math.round gives 3 (84), Python's round gives 2 (56).
+    expect(smartResizeSize({ width: 98, height: 70 }, { rounding: 'transformers-js' })).toEqual({
+      width: 112,
+      height: 84,
+    });
+    // A 20 px side: scaled to 28 first (30x20 -> 42x28), then up to minPixels: ceil(2.45) * 28 x ceil(1.63) * 28.
+    expect(smartResizeSize({ width: 20, height: 30 }, { rounding: 'transformers-js' })).toEqual({
+      width: 56,
+      height: 84,
+    });
+    // 64 x 10 with factor 28: JS scales to 179x28 and keeps 6 x 1 factors; Python gives at least one factor each way.
+    expect(smartResizeSize({ width: 64, height: 10 }, { rounding: 'transformers-js', minPixels: 1 })).toEqual({
+      width: 168,
+      height: 28,
+    });
+    expect(smartResizeSize({ width: 64, height: 10 }, { minPixels: 1 })).toEqual({ width: 56, height: 28 });
+    expect(smartResize({ rounding: 'transformers-js' }).outputSize({ width: 98, height: 70 })).toEqual({
+      width: 112,
+      height: 84,
+    });
+  });
   it('scales down by sqrt(h * w / maxPixels) and up by sqrt(minPixels / (h * w))', () => {
     // 4000x3000: beta = sqrt(12e6 / 1003520); floor(3000 / beta / 28) * 28 = 840, floor(4000 / beta / 28) * 28 = 1148.
     expect(smartResizeSize({ width: 4000, height: 3000 })).toEqual({ width: 1148, height: 840 });

@@ -236,6 +236,13 @@ export interface SmartResizeOptions {
   minPixels?: number;
   /** Default 28 * 28 * 1280 (transformers' Qwen2-VL image processor). */
   maxPixels?: number;
+  /**
+   * `transformers-python` (default): transformers' `smart_resize` (round half to even, at least one factor).
+   * `transformers-js`: transformers.js's, which differs for about 1% of sizes: Math.round (halves up), and images
+   * with a side under `factor` first scaled up so that side equals it (then a floor of one factor after the
+   * max/min-pixel steps). Use the one of the engine that preprocesses the image.
+   */
+  rounding?: SizeRounding;
 }
 
 /** Python's round(): halves go to the even neighbour. */
@@ -253,6 +260,7 @@ export function smartResizeSize(image: ImageSize, options: SmartResizeOptions = 
   const factor = options.factor ?? 28;
   const minPixels = options.minPixels ?? 56 * 56;
   const maxPixels = options.maxPixels ?? 28 * 28 * 1280;
+  if (options.rounding === 'transformers-js') return smartResizeSizeJs(image, factor, minPixels, maxPixels);
   const { width, height } = image;
   if (Math.max(width, height) / Math.min(width, height) > 200) {
     throw new CodecError(
@@ -274,12 +282,41 @@ export function smartResizeSize(image: ImageSize, options: SmartResizeOptions = 
   return size(w, h);
 }
 
+/** transformers.js 4.3's `smart_resize` (image_processors_utils.js), step for step. */
+function smartResizeSizeJs(image: ImageSize, factor: number, minPixels: number, maxPixels: number): ImageSize {
+  let { width, height } = image;
+  if (height < factor || width < factor) {
+    const scale = Math.max(factor / height, factor / width);
+    height = Math.round(height * scale);
+    width = Math.round(width * scale);
+  }
+  if (Math.max(height, width) / Math.min(height, width) > 200) {
+    throw new CodecError(
+      'BAD_INPUT',
+      `smart resize needs an aspect ratio of at most 200, got ${image.width}x${image.height}`,
+    );
+  }
+  let h = Math.round(height / factor) * factor;
+  let w = Math.round(width / factor) * factor;
+  if (h * w > maxPixels) {
+    const beta = Math.sqrt((height * width) / maxPixels);
+    h = Math.max(factor, Math.floor(height / beta / factor) * factor);
+    w = Math.max(factor, Math.floor(width / beta / factor) * factor);
+  } else if (h * w < minPixels) {
+    const beta = Math.sqrt(minPixels / (height * width));
+    h = Math.ceil((height * beta) / factor) * factor;
+    w = Math.ceil((width * beta) / factor) * factor;
+  }
+  return size(w, h);
+}
+
 /** Qwen2.5-VL's input frame: a resize to `smartResizeSize`. Qwen2.5-VL writes pixel coordinates in this frame. */
 export function smartResize(options: SmartResizeOptions = {}): FrameTransform {
   const factor = positiveInteger('smartResize factor', options.factor ?? 28);
   const minPixels = positiveInteger('smartResize minPixels', options.minPixels ?? 56 * 56);
   const maxPixels = positiveInteger('smartResize maxPixels', options.maxPixels ?? 28 * 28 * 1280);
-  const out = (image: ImageSize) => smartResizeSize(image, { factor, minPixels, maxPixels });
+  const rounding = options.rounding ?? 'transformers-python';
+  const out = (image: ImageSize) => smartResizeSize(image, { factor, minPixels, maxPixels, rounding });
   return affineTransform(
     `smartResize(factor=${factor})`,
     (image) => {

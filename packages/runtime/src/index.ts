@@ -19,6 +19,7 @@ export { type ImageLimits, parseDataUrl, readImageSource } from './image/source.
 export { writeFileAtomic } from './jobs/atomic-write.js';
 export { diffJson, type JsonValue, openRunFile, type RunFile } from './jobs/run-file.js';
 export { type JobEntry, type JobProgress, type RunJobOptions, runJob } from './jobs/run-job.js';
+export { type LoadModelOptions, type LocalModel, loadModel, SUPPORTED_MODEL_TYPES } from './load-model.js';
 export { type AnswerLocation, type AskRequest, type AskResult, ask } from './locate.js';
 export type {
   ChatMessage,
@@ -62,3 +63,9 @@ export {
   type OpenAIModelOptions,
   sniffImageType,
 } from './openai/model.js';
+export {
+  loadTransformersJs,
+  TransformersJsModel,
+  type TransformersJsModelOptions,
+} from './transformers-js/model.js';
+export { TRANSFORMERS_JS_FAMILIES } from './transformers-js/registry.js';

@@ -18,8 +18,11 @@ export interface AskRequest extends GenerateOptions {
   image: ImageSource;
   /** The user's text; the image goes in front of it (LLaVA's `<image>\n` + question). */
   question: string;
-  /** How the model writes locations (coord-codec spec, e.g. `'ivb'` or `{ kind: 'ivb', bins: 336 }`). */
-  codec: CodecSpec;
+  /**
+   * How the model writes locations (coord-codec spec, e.g. `'ivb'` or `{ kind: 'ivb', bins: 336 }`). Default: the
+   * model's own format when its family has one (Florence-2, PaliGemma, Qwen-VL, ...).
+   */
+  codec?: CodecSpec;
   /**
    * The frame the answer's numbers live in, as a transform from the original image. Default: the model's own
    * preprocessing when it has one (a local ONNX model: pad-to-square, resize, centre crop), else the original image.
@@ -49,9 +52,10 @@ export interface AskResult extends GenerateResult {
   frameSize: ImageSize;
 }
 
-/** A model that knows the frame transform of its own preprocessing. */
+/** A model that knows the frame transform of its own preprocessing (and maybe the location format it writes). */
 interface HasFrame {
   frameTransform(): FrameTransform;
+  readonly locationCodec?: CodecSpec;
 }
 
 function hasFrame(model: VisionLanguageModel): model is VisionLanguageModel & HasFrame {
@@ -88,6 +92,12 @@ export async function ask(model: VisionLanguageModel, request: AskRequest): Prom
   if (typeof question !== 'string' || question.trim() === '')
     throw new RuntimeError('BAD_INPUT', 'the question is empty');
   const transform = frame ?? (hasFrame(model) ? model.frameTransform() : identity());
+  const spec = codec ?? (hasFrame(model) ? model.locationCodec : undefined);
+  if (spec === undefined)
+    throw new RuntimeError(
+      'BAD_INPUT',
+      `${model.id} has no location format of its own: pass the codec it writes (e.g. 'ivb' or { kind: 'qwen' })`,
+    );
   const imageSize = await imageSizeOf(image);
   const frameSize = transform.outputSize(imageSize);
   const result = await model.generate({
@@ -105,9 +115,9 @@ export async function ask(model: VisionLanguageModel, request: AskRequest): Prom
   });
   let parsed: ReturnType<typeof parseLocations>;
   try {
-    parsed = parseLocations(result.text, codec, frameSize);
+    parsed = parseLocations(result.text, spec, frameSize);
   } catch (cause) {
-    throw new RuntimeError('BAD_INPUT', `codec ${JSON.stringify(codec)}: ${(cause as Error).message}`, { cause });
+    throw new RuntimeError('BAD_INPUT', `codec ${JSON.stringify(spec)}: ${(cause as Error).message}`, { cause });
   }
   return {
     ...result,

@@ -146,27 +146,25 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   constructor(
     readonly config: ModelConfig,
     readonly tokenizer: TextTokenizer,
-    private readonly engine: LlavaEngine,
+    private readonly runner: LlavaEngine,
     private readonly options: OnnxModelOptions,
     /** The model's own Jinja chat template, when it ships one. */
     readonly chatTemplate?: ChatTemplate,
   ) {
     // Run files and reports key results on the id, so weights other than fp32 are part of it.
-    const dtypes = engine.files.map((f) => f.dtype);
+    const dtypes = runner.files.map((f) => f.dtype);
     if (dtypes.every((d) => d === 'fp32')) this.id = config.dir;
     else if (dtypes.every((d) => d === dtypes[0])) this.id = `${config.dir}#${dtypes[0]}`;
-    else this.id = `${config.dir}#${engine.files.map((f) => `${f.component}=${f.dtype}`).join(',')}`;
+    else this.id = `${config.dir}#${runner.files.map((f) => `${f.component}=${f.dtype}`).join(',')}`;
   }
 
-  /** Which engine runs the model (this package's own decode loop). */
-  get engineName(): 'locvlm' {
-    return 'locvlm';
-  }
+  /** Which engine runs the model: this package's own decode loop ('transformers.js' for other families). */
+  readonly engine = 'locvlm' as const;
 
   /** Family, dtype and file per component, execution provider, and where the chat format comes from. */
   describe(): ModelDescription {
     const components: ModelDescription['components'] = {};
-    for (const f of this.engine.files)
+    for (const f of this.runner.files)
       components[f.component] = {
         dtype: f.dtype,
         dtypeSource: f.dtypeSource,
@@ -179,7 +177,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
       ...(this.config.textModelType !== undefined ? { textModel: this.config.textModelType } : {}),
       engine: 'locvlm',
       components,
-      executionProvider: this.engine.provider,
+      executionProvider: this.runner.provider,
       chatFormat: this.chatFormat(),
       imageAspectRatio: this.options.imageAspectRatio ?? this.config.imageAspectRatio,
     };
@@ -197,12 +195,12 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
 
   /** Which execution provider runs the model, and why. */
   get executionProvider(): ExecutionProviderChoice {
-    return this.engine.provider;
+    return this.runner.provider;
   }
 
   /** The intra-op thread count the sessions use (undefined: onnxruntime's default, all cores). */
   get intraOpThreads(): number | undefined {
-    return this.engine.intraOpThreads;
+    return this.runner.intraOpThreads;
   }
 
   /** Decode and preprocess one image exactly as the model sees it (CHW float32 plus the pad/resize/crop plan). */
@@ -304,7 +302,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     const chunk = this.options.visionBatchSize ?? 16;
     for (let i = 0; i < all.length; i += chunk) {
       const part = all.slice(i, i + chunk).map((p) => p.pixelValues);
-      features.set(await this.engine.encodeImages(part, ch, cw), i * per);
+      features.set(await this.runner.encodeImages(part, ch, cw), i * per);
     }
     const pool = items.some((item) => 'frames' in item) ? await this.videoPooling() : undefined;
     let next = 0;
@@ -385,7 +383,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     const limits = prepared.map((p) => p.maxNewTokens);
     const preparedMs = performance.now() - t0;
     const maxNewTokens = Math.max(...limits);
-    const output: DecodeOutput = await this.engine.decode(
+    const output: DecodeOutput = await this.runner.decode(
       prepared.map((p) => p.seq),
       {
         maxNewTokens,
@@ -499,7 +497,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   }
 
   async close(): Promise<void> {
-    await this.engine.close();
+    await this.runner.close();
   }
 }
 
@@ -563,7 +561,7 @@ export async function loadOnnxModel(dir: string, options: OnnxModelOptions = {})
   if (!(LOCAL_FAMILIES as readonly string[]).includes(config.modelType))
     throw new RuntimeError(
       'MODEL_CONFIG',
-      `${resolve(abs, 'config.json')}: model_type ${JSON.stringify(config.modelType)} is not a family this runtime runs (supported: ${LOCAL_FAMILIES.join(', ')})`,
+      `${resolve(abs, 'config.json')}: model_type ${JSON.stringify(config.modelType)} is not a family this engine runs (supported: ${LOCAL_FAMILIES.join(', ')}); loadModel() also runs the families transformers.js runs`,
     );
   const tokenizer = await loadTokenizer(abs);
   const chatTemplate = await loadChatTemplate(abs);
