@@ -18,7 +18,7 @@ import {
 import {
   createOpenAIModel,
   type DtypeOption,
-  loadOnnxModel,
+  loadModel,
   parseDtypeOption,
   RuntimeError,
   type VisionLanguageModel,
@@ -234,7 +234,7 @@ export async function openModel(flags: ModelFlags, { prefix }: { prefix?: string
   try {
     if (choice.kind === 'onnx')
       return nameBundledModel(
-        await loadOnnxModel(choice.dir, choice.dtype !== undefined ? { dtype: choice.dtype } : {}),
+        await loadModel(choice.dir, choice.dtype !== undefined ? { dtype: choice.dtype } : {}),
         choice.dir,
       );
     return createOpenAIModel({
@@ -268,11 +268,13 @@ export const DEFAULT_CODEC_SPEC = 'ivb:bins=224';
 
 /**
  * The codec: --codec, else `locvlm.codec` in the model directory's config.json (next to the runtime's other LocVLM
- * hints, e.g. `"locvlm": { "codec": "ivb:bins=32" }`), else `fallback` (default DEFAULT_CODEC_SPEC).
+ * hints, e.g. `"locvlm": { "codec": "ivb:bins=32" }`), else the format the model's family writes (Florence-2's
+ * `<loc_N>`, PaliGemma's `<locNNNN>`, Qwen-VL's boxes; pass the loaded `model`), else `fallback` (default
+ * DEFAULT_CODEC_SPEC).
  */
 export async function resolveCodec(
   flags: ModelFlags,
-  { fallback = DEFAULT_CODEC_SPEC }: { fallback?: string } = {},
+  { fallback = DEFAULT_CODEC_SPEC, model }: { fallback?: string; model?: VisionLanguageModel } = {},
 ): Promise<Codec> {
   let spec = flags.codec;
   let where = '--codec';
@@ -292,6 +294,16 @@ export async function resolveCodec(
         spec = codec;
         where = `${file} locvlm.codec`;
       }
+    }
+  }
+  const familyCodec = (model as { locationCodec?: CodecOptions | string } | undefined)?.locationCodec;
+  if (spec === undefined && familyCodec !== undefined) {
+    try {
+      return createCodec(familyCodec as CodecOptions);
+    } catch (error) {
+      throw error instanceof Error
+        ? new CliError(`the model's location format: ${error.message}`, { cause: error })
+        : error;
     }
   }
   if (spec === undefined) where = 'the default codec';

@@ -124,10 +124,10 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       if (question.trim() === '') throw new CliError('the question is empty');
       const image = await readImage(flags.image);
       const size = await imageSize(image, `--image ${flags.image}`);
-      const codec = await resolveCodec(flags);
       const frame = resolveFrame(flags);
       const options = generateOptions(flags);
       await withModel(flags, async (model) => {
+        const codec = await resolveCodec(flags, { model });
         const messages = [
           {
             role: 'user' as const,
@@ -171,10 +171,10 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
     .action(async (object: string, flags: CommonFlags & { point?: boolean; draw?: string }) => {
       const image = await readImage(flags.image);
       await imageSize(image, `--image ${flags.image}`);
-      const codec = await resolveCodec(flags);
       const frame = resolveFrame(flags);
       const options = generateOptions(flags);
       const result = await withModel(flags, async (model) => {
+        const codec = await resolveCodec(flags, { model });
         const located = await locateObject(model, {
           ...options,
           image,
@@ -183,7 +183,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
           shape: flags.point ? 'point' : 'box',
           ...(frame ? { frame } : {}),
         });
-        return { located, id: model.id };
+        return { located, id: model.id, codec };
       });
       if (flags.draw) {
         const png = await drawLocations(
@@ -195,7 +195,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       }
       printLocated(io, result.located, flags.json, {
         model: result.id,
-        codec: codec.options,
+        codec: result.codec.options,
         object,
         ...(flags.draw ? { drawn: flags.draw } : {}),
       });
@@ -214,16 +214,19 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       const box = parseBox(flags.box);
       const image = await readImage(flags.image);
       await imageSize(image, `--image ${flags.image}`);
-      const codec = await resolveCodec(flags);
       const frame = resolveFrame(flags);
       const options = generateOptions(flags);
-      const result = await withModel(flags, async (model) => ({
-        described: await describeRegion(model, { ...options, image, box, codec, ...(frame ? { frame } : {}) }),
-        id: model.id,
-      }));
+      const result = await withModel(flags, async (model) => {
+        const codec = await resolveCodec(flags, { model });
+        return {
+          described: await describeRegion(model, { ...options, image, box, codec, ...(frame ? { frame } : {}) }),
+          id: model.id,
+          codec,
+        };
+      });
       printLocated(io, result.described, flags.json, {
         model: result.id,
-        codec: codec.options,
+        codec: result.codec.options,
         box,
         locationText: result.described.locationText,
       });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../errors.js';
+import { loadModel } from '../load-model.js';
 import { fixturesDir, tinyModelDir } from '../testing/fixtures.js';
 import { LLAVA_COMPONENTS } from './engine.js';
 import { loadOnnxModel } from './model.js';
@@ -165,12 +166,19 @@ describe('choosing files', () => {
     );
   });
 
-  it('refuses a model family this engine does not run, naming it', async () => {
+  it('refuses a model family no engine runs, naming it and the families supported', async () => {
     const dir = await withVariants('florence', {});
-    await setConfig(dir, { model_type: 'florence2' });
-    const error = await errorOf(loadOnnxModel(dir));
+    await setConfig(dir, { model_type: 'blip2' });
+    const error = await errorOf(loadModel(dir));
     expect(error.code).toBe('MODEL_CONFIG');
-    expect(error.message).toMatch(/model_type "florence2" is not a family this runtime runs \(supported: llava, llava_qwen2, llava_onevision\)/);
+    expect(error.message).toMatch(
+      /model_type "blip2" is not supported; supported families: llava, llava_qwen2, llava_onevision, florence2, qwen2_vl, qwen2_5_vl, qwen3_vl, paligemma, smolvlm, idefics3, gemma3/,
+    );
+    // The LLaVA engine alone says which loader runs the rest.
+    await setConfig(dir, { model_type: 'florence2' });
+    expect((await errorOf(loadOnnxModel(dir))).message).toMatch(
+      /model_type "florence2" is not a family this engine runs \(supported: llava, llava_qwen2, llava_onevision\); loadModel\(\) also runs/,
+    );
   });
 });
 
