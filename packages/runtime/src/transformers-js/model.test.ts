@@ -1,0 +1,112 @@
+// Families transformers.js runs, through our adapter (loadModel) and through transformers.js called directly on the
+// same fixture directory: same prompt ids, same greedy tokens; and `ask` maps each family's location text back to
+// photo pixels as the family's own post-processing does.
+import { AutoModelForImageTextToText, AutoProcessor, env, RawImage, type Tensor } from '@huggingface/transformers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../load-model.js';
+import { ask } from '../locate.js';
+import type { ChatMessage } from '../model.js';
+import { fixturesDir, noisePng } from '../testing/fixtures.js';
+import { TransformersJsModel } from './model.js';
+
+env.allowRemoteModels = false;
+env.localModelPath = fixturesDir;
+
+const open: Array<{ close(): Promise<void> } | { dispose(): Promise<unknown> }> = [];
+afterAll(async () => {
+  for (const m of open) await ('close' in m ? m.close() : m.dispose());
+});
+
+async function ours(dir: string, dtype: 'fp32' | 'q4' = 'fp32'): Promise<TransformersJsModel> {
+  const model = await loadModel(`${fixturesDir}${dir}`, { device: 'cpu', dtype });
+  expect(model).toBeInstanceOf(TransformersJsModel);
+  open.push(model);
+  return model as TransformersJsModel;
+}
+
+async function reference(dir: string, dtype: 'fp32' | 'q4' = 'fp32') {
+  const model = await AutoModelForImageTextToText.from_pretrained(dir, { dtype, device: 'cpu' });
+  open.push(model);
+  return model;
+}
+
+/** Greedy new tokens of a transformers.js generate call on prepared inputs. */
+async function referenceTokens(
+  model: Awaited<ReturnType<typeof reference>>,
+  inputs: Record<string, unknown>,
+  maxNewTokens: number,
+  encoderDecoder = false,
+): Promise<number[]> {
+  const out = (await model.generate({ ...inputs, max_new_tokens: maxNewTokens, do_sample: false })) as Tensor;
+  const row = (out.tolist() as bigint[][])[0]!.map(Number);
+  return encoderDecoder ? row.slice(1) : row.slice((inputs.input_ids as Tensor).dims[1]!);
+}
+
+const userTurn = (png: Uint8Array, text: string): ChatMessage[] => [
+  {
+    role: 'user',
+    content: [
+      { type: 'image', image: { bytes: png } },
+      { type: 'text', text },
+    ],
+  },
+];
+
+describe('Florence-2 (encoder-decoder, task prompts, <loc_N>)', () => {
+  it('gives the tokens transformers.js gives, at fp32 and q4', async () => {
+    const processor = await AutoProcessor.from_pretrained('tiny-florence2');
+    for (const dtype of ['fp32', 'q4'] as const) {
+      const mine = await ours('tiny-florence2', dtype);
+      const theirs = await reference('tiny-florence2', dtype);
+      expect(mine.describe()).toMatchObject({
+        family: 'florence2',
+        engine: 'transformers.js',
+        locationCodec: { kind: 'florence' },
+      });
+      for (const [w, h, seed] of [
+        [100, 60, 1],
+        [40, 90, 2],
+      ] as const) {
+        const png = await noisePng(w, h, seed);
+        const prompts = (processor as unknown as { construct_prompts(t: string): string[] }).construct_prompts('<OD>');
+        const inputs = await (processor as unknown as (i: unknown, t: string[]) => Promise<Record<string, unknown>>)(
+          await RawImage.fromBlob(new Blob([png])),
+          prompts,
+        );
+        const expected = await referenceTokens(theirs, inputs, 12, true);
+        const result = await mine.generate({ messages: userTurn(png, '<OD>'), maxNewTokens: 12, details: true });
+        // Ours leaves out the start/end tokens transformers.js keeps in the sequence.
+        expect(result.tokenIds).toEqual(expected.filter((t) => t > 2));
+        expect(result.tokenIds!.length).toBeGreaterThan(5);
+      }
+    }
+  }, 60_000);
+
+  it('maps <OD> boxes to photo pixels as post_process_generation does, for wide and tall photos', async () => {
+    const processor = await AutoProcessor.from_pretrained('tiny-florence2-scripted');
+    const model = await ours('tiny-florence2-scripted');
+    for (const [w, h] of [
+      [100, 60],
+      [60, 100],
+      [640, 97],
+    ] as const) {
+      const png = await noisePng(w, h, 5);
+      const answer = await ask(model, { image: { bytes: png }, question: '<OD>', maxNewTokens: 16 });
+      expect(answer.text).toBe('cat<loc_100><loc_200><loc_500><loc_700>dog<loc_600><loc_50><loc_999><loc_999>');
+      const theirs = (
+        processor as unknown as {
+          post_process_generation(
+            t: string,
+            task: string,
+            size: [number, number],
+          ): Record<string, { bboxes: number[][]; labels: string[] }>;
+        }
+      ).post_process_generation(`</s><s>${answer.text}</s>`, '<OD>', [w, h])['<OD>']!;
+      expect(answer.locations.map((l) => l.location.label)).toEqual(theirs.labels);
+      answer.locations.forEach((l, i) => {
+        const box = (l.location as { box: number[] }).box;
+        theirs.bboxes[i]!.forEach((v, k) => expect(box[k]).toBeCloseTo(v, 9));
+      });
+    }
+  }, 60_000);
+});
