@@ -110,3 +110,40 @@ describe('Florence-2 (encoder-decoder, task prompts, <loc_N>)', () => {
     }
   }, 60_000);
 });
+
+describe('Qwen2-VL, Qwen2.5-VL, Qwen3-VL (chat template, smart resize, M-RoPE)', () => {
+  const question = 'Outline the position of the cat and output its coordinates in JSON format.';
+  for (const dir of ['tiny-qwen2-vl', 'tiny-qwen2.5-vl', 'tiny-qwen3-vl']) {
+    it(`${dir}: the tokens transformers.js gives at fp32 and q4, and the frame it resized to`, async () => {
+      const processor = await AutoProcessor.from_pretrained(dir);
+      const hf = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: question }] }];
+      const text = processor.apply_chat_template(hf as never, { add_generation_prompt: true }) as string;
+      const patch = Number((processor.image_processor!.config as { patch_size: number }).patch_size);
+      for (const dtype of ['fp32', 'q4'] as const) {
+        const mine = await ours(dir, dtype);
+        const theirs = await reference(dir, dtype);
+        for (const [w, h, seed] of [
+          [100, 60, 3],
+          [64, 64, 4],
+          [40, 120, 5],
+        ] as const) {
+          const png = await noisePng(w, h, seed);
+          const inputs = await (processor as unknown as (t: string, i: unknown) => Promise<Record<string, unknown>>)(
+            text,
+            await RawImage.fromBlob(new Blob([png])),
+          );
+          const expected = await referenceTokens(theirs, inputs, 10);
+          const result = await mine.generate({ messages: userTurn(png, question), maxNewTokens: 10, details: true });
+          expect(result.tokenIds).toEqual(expected);
+          expect(result.tokenIds!.length).toBe(10);
+          // The frame our `ask` maps through is the size transformers.js actually fed the model.
+          const [, gh, gw] = ((inputs.image_grid_thw as Tensor).tolist() as bigint[][])[0]!.map(Number);
+          expect(mine.frameTransform().outputSize({ width: w, height: h })).toEqual({
+            width: gw! * patch,
+            height: gh! * patch,
+          });
+        }
+      }
+    }, 120_000);
+  }
+});
