@@ -147,3 +147,57 @@ describe('Qwen2-VL, Qwen2.5-VL, Qwen3-VL (chat template, smart resize, M-RoPE)',
     }, 120_000);
   }
 });
+
+describe('Qwen-VL boxes back to photo pixels (scripted decoders write a known answer)', () => {
+  // Independent of our frame code: the size transformers.js resized to comes from its own image_grid_thw.
+  async function resizedSize(dir: string, png: Uint8Array): Promise<{ width: number; height: number }> {
+    const processor = await AutoProcessor.from_pretrained(dir);
+    const patch = Number((processor.image_processor!.config as { patch_size: number }).patch_size);
+    const out = await (processor.image_processor as unknown as (i: unknown) => Promise<Record<string, unknown>>)(
+      await RawImage.fromBlob(new Blob([png])),
+    );
+    const [, gh, gw] = ((out.image_grid_thw as Tensor).tolist() as bigint[][])[0]!.map(Number);
+    return { width: gw! * patch, height: gh! * patch };
+  }
+  const photos: Array<[number, number]> = [
+    [100, 60],
+    [64, 64],
+    [40, 120],
+    [900, 37],
+  ];
+
+  it('Qwen2.5-VL: bbox_2d in pixels of the resized input, scaled by photo / resized size', async () => {
+    const model = await ours('tiny-qwen2.5-vl-scripted');
+    for (const [w, h] of photos) {
+      const png = await noisePng(w, h, 9);
+      const answer = await ask(model, { image: { bytes: png }, question: 'Where is the cat?', maxNewTokens: 48 });
+      expect(answer.text).toBe('{"bbox_2d": [4, 6, 20, 24], "label": "cat"}');
+      const r = await resizedSize('tiny-qwen2.5-vl-scripted', png);
+      const expected = [(4 * w) / r.width, (6 * h) / r.height, (20 * w) / r.width, (24 * h) / r.height];
+      expect(answer.locations).toHaveLength(1);
+      const box = (answer.locations[0]!.location as { box: number[] }).box;
+      expected.forEach((v, k) => expect(box[k]).toBeCloseTo(v, 9));
+      expect(answer.locations[0]!.location.label).toBe('cat');
+    }
+  }, 60_000);
+
+  for (const [dir, text] of [
+    ['tiny-qwen2-vl-scripted', '<|object_ref_start|>cat<|object_ref_end|><|box_start|>(100,200),(500,700)<|box_end|>'],
+    ['tiny-qwen3-vl-scripted', '{"bbox_2d": [100, 200, 500, 700], "label": "cat"}'],
+  ] as const) {
+    it(`${dir.replace('tiny-', '').replace('-scripted', '')}: boxes in 0..1000 of the input, v / 1000 of the photo`, async () => {
+      const model = await ours(dir);
+      for (const [w, h] of photos) {
+        const png = await noisePng(w, h, 10);
+        const answer = await ask(model, { image: { bytes: png }, question: 'Where is the cat?', maxNewTokens: 48 });
+        expect(answer.text).toBe(text);
+        expect(answer.locations).toHaveLength(1);
+        const box = (answer.locations[0]!.location as { box: number[] }).box;
+        [(100 * w) / 1000, (200 * h) / 1000, (500 * w) / 1000, (700 * h) / 1000].forEach((v, k) =>
+          expect(box[k]).toBeCloseTo(v, 9),
+        );
+        expect(answer.locations[0]!.location.label).toBe('cat');
+      }
+    }, 60_000);
+  }
+});
