@@ -20,6 +20,14 @@ export function answerFrame(model: VisionLanguageModel): FrameTransform {
   return typeof withFrame.frameTransform === 'function' ? withFrame.frameTransform() : identity();
 }
 
+/** The model family's own wording of LocPred / RevLoc (Florence-2's task tokens, PaliGemma's `detect`), if any. */
+function familyPrompts(model: VisionLanguageModel): {
+  locate?(object: string): string;
+  describe?(text: string): string;
+} {
+  return (model as { locationPrompts?: ReturnType<typeof familyPrompts> }).locationPrompts ?? {};
+}
+
 /** Width and height of an encoded image (upright, as decoding sees it). */
 export async function imageSize(bytes: Uint8Array, where: string): Promise<ImageSize> {
   try {
@@ -43,7 +51,10 @@ export interface LocatedAnswer {
   imageSize: ImageSize;
 }
 
-/** LocPred: ask where `object` is, with the paper's first location-question template. */
+/**
+ * LocPred: ask where `object` is, with the paper's first location-question template (or the family's own request,
+ * e.g. Florence-2's `<CAPTION_TO_PHRASE_GROUNDING>`, for boxes).
+ */
 export async function locateObject(
   model: VisionLanguageModel,
   request: GenerateOptions & {
@@ -57,7 +68,9 @@ export async function locateObject(
 ): Promise<LocatedAnswer> {
   const { image, object, codec, shape, frame, ...options } = request;
   if (object.trim() === '') throw new CliError('the object to locate is empty');
-  const question = locationQuestion({ category: object.trim() }, shape ?? 'box', 0);
+  const own = familyPrompts(model).locate;
+  const question =
+    own && shape !== 'point' ? own(object.trim()) : locationQuestion({ category: object.trim() }, shape ?? 'box', 0);
   const result = await ask(model, {
     ...options,
     image: { bytes: image },
@@ -75,7 +88,10 @@ export async function locateObject(
   };
 }
 
-/** RevLoc: ask what is at `box` (pixels of the original image), written in the model's frame by the codec. */
+/**
+ * RevLoc: ask what is at `box` (pixels of the original image), written in the model's frame by the codec (the
+ * family's own request when it has one, e.g. Florence-2's `<REGION_TO_DESCRIPTION>`).
+ */
 export async function describeRegion(
   model: VisionLanguageModel,
   request: GenerateOptions & {
@@ -95,7 +111,7 @@ export async function describeRegion(
   const frame = frameOption ?? answerFrame(model);
   const inFrame = frame.forward<Location>({ box }, size);
   const locationText = codec.encode(inFrame, frame.outputSize(size));
-  const question = revLocQuestion(locationText, 0);
+  const question = familyPrompts(model).describe?.(locationText) ?? revLocQuestion(locationText, 0);
   const result = await ask(model, { ...options, image: { bytes: image }, question, codec, frame });
   return {
     question,

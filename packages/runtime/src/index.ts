@@ -63,6 +63,7 @@ export {
   type OpenAIModelOptions,
   sniffImageType,
 } from './openai/model.js';
+export type { LocationPrompts } from './transformers-js/family.js';
 export {
   loadTransformersJs,
   TransformersJsModel,

@@ -292,3 +292,76 @@ describe('exported layouts and dtypes (the runtime fixtures) with --dtype', () =
     );
   });
 });
+
+describe('families transformers.js runs (Florence-2, Qwen-VL) through the same commands', () => {
+  it('locate asks Florence-2 its own grounding task and reads its <loc_N> boxes in photo pixels', async () => {
+    const result = await locvlm(
+      'locate',
+      '--model',
+      runtimeFixture('tiny-florence2-scripted'),
+      '--image',
+      scene,
+      '--max-tokens',
+      '16',
+      '--json',
+      'cat',
+    );
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.out);
+    expect(json).toMatchObject({ question: '<CAPTION_TO_PHRASE_GROUNDING>cat', codec: { kind: 'florence' } });
+    // The scripted answer: cat<loc_100><loc_200><loc_500><loc_700>dog<loc_600><loc_50><loc_999><loc_999>, bin centres of
+    // the 160x120 photo (Florence-2 stretches it, so each axis scales on its own).
+    const boxes = json.locations.map((l: { box: number[] }) => l.box);
+    expect(boxes[0]).toEqual([100.5 * 0.16, 200.5 * 0.12, 500.5 * 0.16, 700.5 * 0.12].map((v) => expect.closeTo(v, 9)));
+    expect(json.locations.map((l: { label?: string }) => l.label)).toEqual(['cat', 'dog']);
+  }, 60_000);
+
+  it('describe writes the region as Florence-2 tokens in its own RevLoc task', async () => {
+    const result = await locvlm(
+      'describe',
+      '--model',
+      runtimeFixture('tiny-florence2-scripted'),
+      '--image',
+      scene,
+      '--box',
+      '16,24,80,84',
+      '--max-tokens',
+      '16',
+      '--json',
+    );
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.out);
+    expect(json.question).toBe('<REGION_TO_DESCRIPTION><loc_100><loc_200><loc_500><loc_700>');
+    expect(json.locationText).toBe('<loc_100><loc_200><loc_500><loc_700>');
+  }, 60_000);
+
+  it('ask on a Qwen2.5-VL export reads its JSON box in photo pixels by default (no --codec)', async () => {
+    const result = await locvlm(
+      'ask',
+      '--model',
+      runtimeFixture('tiny-qwen2.5-vl-scripted'),
+      '--image',
+      scene,
+      '--max-tokens',
+      '48',
+      '--json',
+      'Where is the cat?',
+    );
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.out);
+    expect(json.answer).toBe('{"bbox_2d": [4, 6, 20, 24], "label": "cat"}');
+    expect(json.locations).toHaveLength(1);
+    expect(json.locations[0]).toMatchObject({ label: 'cat' });
+  }, 60_000);
+
+  it('a directory of a family nobody runs exits 2 listing the families supported', async () => {
+    const dir2 = join(dir, 'blip2');
+    await cp(tinyModelDir, dir2, { recursive: true });
+    const config = JSON.parse(await readFile(join(dir2, 'config.json'), 'utf8'));
+    await writeFile(join(dir2, 'config.json'), JSON.stringify({ ...config, model_type: 'blip2' }));
+    const result = await locvlm('ask', '--model', dir2, '--image', scene, 'What is this?');
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/model_type "blip2" is not supported; supported families: llava, .*florence2, qwen2_vl/);
+  });
+});

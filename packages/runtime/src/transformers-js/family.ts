@@ -47,4 +47,15 @@ export interface TransformersJsFamily {
   prepare(context: FamilyContext, messages: readonly ChatMessage[], images: TjsRawImage[]): Promise<PreparedInputs>;
   /** Task prompts the family knows (Florence-2's `<OD>`, ...), mapped to what they do; absent: free text only. */
   tasks?: Readonly<Record<string, string>>;
+  /**
+   * The family's own wording of LocPred and RevLoc (object -> box, box -> description), as its model card or
+   * reference prompts them; absent: the paper's questions (@locvlm/prompts) are asked.
+   */
+  prompts?: LocationPrompts;
+}
+
+/** How a family is asked where an object is, and what is in a region (given as its own location text). */
+export interface LocationPrompts {
+  locate?(object: string): string;
+  describe?(locationText: string): string;
 }

@@ -10,7 +10,7 @@ import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSo
 import type { ChatMessage, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
 import { type DtypeOption, resolveModelFiles } from '../onnx/model-files.js';
 import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from '../onnx/ort.js';
-import type { FamilyFiles, TjsRawImage, TransformersJs, TransformersJsFamily } from './family.js';
+import type { FamilyFiles, LocationPrompts, TjsRawImage, TransformersJs, TransformersJsFamily } from './family.js';
 import { transformersJsFamily } from './registry.js';
 
 export interface TransformersJsModelOptions {
@@ -178,6 +178,11 @@ export class TransformersJsModel implements VisionLanguageModel {
   /** The location format the family writes (coord-codec), when it was trained to write one. */
   get locationCodec(): CodecSpec | undefined {
     return this.adapter.codec;
+  }
+
+  /** The family's own wording of LocPred and RevLoc, when it has one (Florence-2's task tokens, PaliGemma's `detect`). */
+  get locationPrompts(): LocationPrompts {
+    return this.adapter.prompts ?? {};
   }
 
   /** Task prompts the family knows (e.g. Florence-2's `<OD>`), with what each does. */

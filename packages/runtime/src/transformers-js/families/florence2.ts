@@ -25,6 +25,10 @@ export const florence2: TransformersJsFamily = {
     '<OCR>': 'the text in the image',
     '<OCR_WITH_REGION>': 'the text with its quadrilaterals',
   },
+  prompts: {
+    locate: (object) => `<CAPTION_TO_PHRASE_GROUNDING>${object}`,
+    describe: (locationText) => `<REGION_TO_DESCRIPTION>${locationText}`,
+  },
   async prepare({ processor }, messages, images) {
     const text = lastUserText(messages, 'Florence-2');
     const florence = processor as unknown as {

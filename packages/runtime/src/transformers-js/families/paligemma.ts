@@ -17,6 +17,8 @@ export const paligemma: TransformersJsFamily = {
   modelClass: 'PaliGemmaForConditionalGeneration',
   codec: { kind: 'paligemma' },
   frame: (files) => stretchFrame(files, 224),
+  // big_vision's detection prefix: the answer is `<locNNNN>x4 label`.
+  prompts: { locate: (object) => `detect ${object}` },
   async prepare({ processor }, messages, images) {
     // `<image>` in front, as PaliGemma's processor expects (without it, it guesses and warns).
     const prompt = `<image>${lastUserText(messages, 'PaliGemma')}`;

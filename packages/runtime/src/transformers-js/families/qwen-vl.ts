@@ -16,6 +16,11 @@ function qwenFrame({ preprocessor }: FamilyFiles) {
   return smartResize({ factor: patch * merge, minPixels, maxPixels, rounding: 'transformers-js' });
 }
 
+// The Qwen2.5-VL / Qwen3-VL cookbooks' grounding request (spatial understanding).
+const prompts = {
+  locate: (object: string) => `Outline the position of ${object} and output all the coordinates in JSON format.`,
+};
+
 const prepare: TransformersJsFamily['prepare'] = async ({ processor }, messages, images) => {
   const prompt = processor.apply_chat_template(hfMessages(messages) as never, {
     add_generation_prompt: true,
@@ -33,6 +38,7 @@ export const qwen2Vl: TransformersJsFamily = {
   modelClass: 'Qwen2VLForConditionalGeneration',
   codec: { kind: 'qwen2-vl' } as never,
   frame: qwenFrame,
+  prompts,
   prepare,
 };
 
@@ -42,6 +48,7 @@ export const qwen25Vl: TransformersJsFamily = {
   modelClass: 'Qwen2_5_VLForConditionalGeneration',
   codec: { kind: 'qwen' },
   frame: qwenFrame,
+  prompts,
   prepare,
 };
 
@@ -51,5 +58,6 @@ export const qwen3Vl: TransformersJsFamily = {
   modelClass: 'Qwen3VLForConditionalGeneration',
   codec: { kind: 'qwen', scale: 1000 } as never,
   frame: qwenFrame,
+  prompts,
   prepare,
 };
