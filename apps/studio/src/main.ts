@@ -6,6 +6,9 @@ import { streamDeltas } from './sse.js';
 interface Info {
   model: string;
   codecName: string;
+  /** The model family and the engine running it (a local model), e.g. florence2 on transformers.js. */
+  family?: string;
+  engine?: string;
   reports: string[];
   demoScene?: boolean;
 }
@@ -300,7 +303,8 @@ async function loadInfo(): Promise<void> {
   if (!response.ok) throw new Error(`the server answered ${response.status} to /studio/api/info`);
   const info = (await response.json()) as Info;
   state.modelName = info.model;
-  $('model-info').textContent = `model ${info.model} · locations in ${info.codecName}`;
+  const family = info.family ? ` · ${info.family}${info.engine ? ` (${info.engine})` : ''}` : '';
+  $('model-info').textContent = `model ${info.model}${family} · locations in ${info.codecName}`;
   const list = $<HTMLSelectElement>('report-list');
   for (const path of info.reports) {
     const option = document.createElement('option');

@@ -118,7 +118,22 @@ describe('locvlm serve / studio processes', () => {
       '--quiet',
     ]);
     const info = await (await fetch(`${url}/studio/api/info`)).json();
-    expect(info).toMatchObject({ model: 'tiny-fastvlm' });
+    expect(info).toMatchObject({ model: 'tiny-fastvlm', family: 'llava_qwen2', engine: 'locvlm' });
+    child.kill('SIGTERM');
+    expect(await exitCode(child)).toBe(0);
+  }, 60_000);
+
+  it('studio on a Florence-2 export shows the family, its engine and its location format', async () => {
+    const { child, url } = await start([
+      'studio',
+      '--model',
+      runtimeFixture('tiny-florence2'),
+      '--port',
+      '0',
+      '--quiet',
+    ]);
+    const info = await (await fetch(`${url}/studio/api/info`)).json();
+    expect(info).toMatchObject({ family: 'florence2', engine: 'transformers.js', codec: { kind: 'florence' } });
     child.kill('SIGTERM');
     expect(await exitCode(child)).toBe(0);
   }, 60_000);

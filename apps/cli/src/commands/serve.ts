@@ -1,6 +1,7 @@
 // locvlm serve | studio: the OpenAI-compatible server in front of a model, and the same server with the Studio page.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { VisionLanguageModel } from '@locvlm/runtime';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { defaultScenesDir } from '../demo-run.js';
@@ -68,10 +69,17 @@ function serverOptions(flags: ServeFlags): ChatServerOptions {
 }
 
 /** Start the server, print where it listens, and run until SIGINT / SIGTERM; then shut down gracefully. */
+/** A local model's family and engine for the Studio page (nothing for a server endpoint). */
+function familyOf(model: VisionLanguageModel): { family?: { family: string; engine: string } } {
+  const local = model as { engine?: string; describe?: () => { family?: string } };
+  const family = local.describe?.().family;
+  return family && local.engine ? { family: { family, engine: local.engine } } : {};
+}
+
 async function runServer(
   io: CliIo,
   flags: ServeFlags,
-  extra: (modelName: string) => Promise<Partial<ChatServerOptions>>,
+  extra: (modelName: string, model: VisionLanguageModel) => Promise<Partial<ChatServerOptions>>,
   what: string,
 ): Promise<void> {
   const options = serverOptions(flags);
@@ -81,7 +89,7 @@ async function runServer(
     const server = createChatCompletionServer(model, {
       ...options,
       modelName,
-      ...(await extra(modelName)),
+      ...(await extra(modelName, model)),
       ...(flags.quiet
         ? {}
         : {
@@ -145,7 +153,6 @@ export function registerServeCommands(program: Command, io: CliIo): void {
     .action(async (flags: ServeFlags & { reports?: string }) => {
       const staticDir = studioPageDir();
       const reportsDir = flags.reports ? existingDir('--reports', flags.reports) : undefined;
-      const codec = await resolveCodec(flags);
       const frame = resolveFrame(flags);
       let demoScenesDir: string | undefined;
       try {
@@ -156,12 +163,13 @@ export function registerServeCommands(program: Command, io: CliIo): void {
       await runServer(
         io,
         flags,
-        async (modelName) => ({
+        async (modelName, model) => ({
           staticDir,
           ...(reportsDir ? { staticMounts: { '/reports': reportsDir } } : {}),
           routes: studioRoutes({
-            codec,
+            codec: await resolveCodec(flags, { model }),
             modelName,
+            ...familyOf(model),
             ...(frame ? { frame } : {}),
             ...(reportsDir ? { reportsDir } : {}),
             ...(demoScenesDir ? { demoScenesDir } : {}),

@@ -65,6 +65,8 @@ export interface StudioRouteOptions {
   reportsDir?: string;
   /** A folder of demo scenes (scenes.json + PNGs, as `locvlm demo` reads): the page opens on the first one. */
   demoScenesDir?: string;
+  /** The family of a local model and the engine running it, shown on the page. */
+  family?: { family: string; engine: string };
 }
 
 /** The scene the Studio page opens on: the image as a data: URL and its ground-truth objects. */
@@ -116,6 +118,7 @@ export function studioRoutes(options: StudioRouteOptions): ExtraRoute[] {
         model: options.modelName,
         codec: options.codec.options,
         codecName: options.codec.name,
+        ...(options.family ?? {}),
         reports: options.reportsDir ? await listReports(options.reportsDir) : [],
         demoScene: options.demoScenesDir !== undefined,
       }),
