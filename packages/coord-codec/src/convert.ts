@@ -2,6 +2,7 @@ import { type CodecSpec, toCodec } from './codec.js';
 import type { FrameTransform } from './frames.js';
 import type { ImageSize, Location, ParseIssue } from './types.js';
 
+/** Options of `convert`: the two representations, the image size, and the frames each side is in. */
 export interface ConvertOptions {
   /** The representation the text is written in. */
   from: CodecSpec;
@@ -18,6 +19,7 @@ export interface ConvertOptions {
   toFrame?: FrameTransform;
 }
 
+/** What `convert` returns with details: the converted text and what was parsed on the way. */
 export interface ConvertResult {
   /** The locations written in the `to` representation (encodeAll), '' when none were found. */
   text: string;

@@ -36,9 +36,13 @@ export type FrameOp =
 export interface FrameTransform {
   /** A short description, e.g. `pad-square`, `resize(shortestEdge=336)`. */
   readonly name: string;
+  /** Map a location from original-image pixels into this frame. */
   forward<L extends Location>(location: L, image: ImageSize): L;
+  /** Map a location from this frame back to original-image pixels (the exact inverse of `forward`). */
   inverse<L extends Location>(location: L, image: ImageSize): L;
+  /** The size of the frame for an original image of `size`. */
   outputSize(image: ImageSize): ImageSize;
+  /** The pixel operations (pad, resize, crop) that produce this frame from an image of `size`, as plain JSON. */
   plan(image: ImageSize): FrameOp[];
 }
 
@@ -115,6 +119,7 @@ function checkRgb(fill: unknown): Rgb {
 /** LLaVA-1.5's background: round(CLIP mean * 255). */
 export const LLAVA_PAD_FILL: Rgb = [122, 116, 104];
 
+/** Options of `padToSquare`. */
 export interface PadToSquareOptions {
   /** Background colour, default LLaVA-1.5's (122, 116, 104). */
   fill?: Rgb;
@@ -150,6 +155,7 @@ export function padToSquare(options: PadToSquareOptions = {}): FrameTransform {
 /** How a shortest-edge resize rounds the long side. */
 export type SizeRounding = 'transformers-js' | 'transformers-python';
 
+/** The size a resize produces: a square side, a width and height, or a rule such as `shortestEdge` (CLIP). */
 export type ResizeTarget =
   | number
   | ImageSize
@@ -164,6 +170,7 @@ export type ResizeTarget =
       rounding?: SizeRounding;
     };
 
+/** Options of `resize`. */
 export interface ResizeOptions {
   /** Resampling kernel recorded in the plan, default bicubic (CLIP). Locations do not depend on it. */
   resample?: 'bicubic' | 'bilinear' | 'nearest';
@@ -229,6 +236,7 @@ export function resize(target: ResizeTarget, options: ResizeOptions = {}): Frame
   );
 }
 
+/** Options of `smartResize` (Qwen2-VL style: sides rounded to a multiple of a factor, pixels within bounds). */
 export interface SmartResizeOptions {
   /** Both sides become multiples of this (patch size x merge size), default 28. */
   factor?: number;
@@ -328,6 +336,7 @@ export function smartResize(options: SmartResizeOptions = {}): FrameTransform {
   );
 }
 
+/** Options of `centerCrop`. */
 export interface CenterCropOptions {
   /**
    * `transformers-js` (default): offsets as transformers.js's RawImage.center_crop (sharp extract/extend):
@@ -439,6 +448,7 @@ export const FRAME_NAMES = [
   'llava-336',
   'qwen2.5-vl',
 ] as const;
+/** The names `namedFrame` accepts (and the CLI's `--frame`). */
 export type FrameName = (typeof FRAME_NAMES)[number];
 
 /** A frame transform from its name (see FRAME_NAMES). */

@@ -5,6 +5,7 @@ import type { CodecKind, ImageSize, Location } from './types.js';
 /** Any tokenizer: text in, token ids out (special tokens such as BOS should not be added). */
 export type TokenizeFn = (text: string) => ArrayLike<number>;
 
+/** Options of `tokenCost`: the tokenizer and the locations to measure. */
 export interface TokenCostOptions {
   tokenize: TokenizeFn;
   /** The representations to measure. */
@@ -14,6 +15,7 @@ export interface TokenCostOptions {
   image: ImageSize;
 }
 
+/** Token counts of one representation, as `tokenCost` reports them. */
 export interface TokenCost {
   kind: CodecKind;
   name: string;

@@ -5,7 +5,9 @@ export type Point = [x: number, y: number];
 
 /** A location the model reads or writes. `label` carries the object name where a format has one (Qwen2.5-VL, Kosmos-2). */
 export type BoxLocation = { box: Box; label?: string };
+/** A point `[x, y]` in image pixels, with an optional label. */
 export type PointLocation = { point: Point; label?: string };
+/** A location in image pixels: a box or a point. */
 export type Location = BoxLocation | PointLocation;
 
 /** The size of an image (or of a model's input frame) in pixels. */

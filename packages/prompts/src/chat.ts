@@ -110,6 +110,7 @@ export function moveImageTokenToFront(value: string, token = '<image>'): string 
   return pythonStrip(`${token}\n${pythonStrip(value.split(token).join(''))}`);
 }
 
+/** Options of `renderConversation`. */
 export interface RenderOptions {
   /**
    * Apply LLaVA's `<image>` move to every turn that holds the token (default: the template's `movesMediaToken`,

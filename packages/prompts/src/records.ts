@@ -161,6 +161,7 @@ export function conversationTurns(
   });
 }
 
+/** What an image training record is built from: the key, image path, objects and codec. */
 export interface ImageRecordArgs {
   id: string;
   image: string;
@@ -185,6 +186,7 @@ export function imageRecord(args: ImageRecordArgs): LlavaRecord {
   return { id, image, conversations };
 }
 
+/** What a video training record is built from: the key, video path, objects and codec. */
 export interface VideoRecordArgs {
   id: string;
   video: string;

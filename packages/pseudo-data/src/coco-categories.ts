@@ -1,5 +1,6 @@
 // The 80 COCO detection categories with their official ids (1..90 with gaps), as instances_*.json lists them.
 // The embedded CenterNet detector labels detections with these names.
+/** The 80 COCO object categories with their official ids. */
 export const COCO_CATEGORIES: ReadonlyArray<{ readonly id: number; readonly name: string }> = [
   { id: 1, name: 'person' },
   { id: 2, name: 'bicycle' },

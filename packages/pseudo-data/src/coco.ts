@@ -6,6 +6,7 @@ import { type JsonElement, readTopLevelArrayElements } from './json-elements.js'
 /** A COCO box: [x, y, width, height] in pixels, top-left origin (as in the file). */
 export type CocoBox = [x: number, y: number, width: number, height: number];
 
+/** One COCO image entry. */
 export interface CocoImage {
   id: number;
   file_name: string;
@@ -13,6 +14,7 @@ export interface CocoImage {
   height: number;
 }
 
+/** One COCO instance annotation (`bbox` is [x, y, width, height]). */
 export interface CocoAnnotation {
   id: number;
   image_id: number;
@@ -23,6 +25,7 @@ export interface CocoAnnotation {
   area: number;
 }
 
+/** One COCO category. */
 export interface CocoCategory {
   id: number;
   name: string;
@@ -164,6 +167,7 @@ function preview(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** Options of `readCocoInstances`. */
 export interface ReadCocoOptions {
   /** Called after each chunk with the number of elements read so far. */
   onProgress?: (progress: { images: number; annotations: number; categories: number }) => void;

@@ -24,6 +24,7 @@ export interface RgbImage {
   height: number;
 }
 
+/** Options of `createDetector`. */
 export interface DetectorOptions {
   /** Detections below this score are dropped (default 0.3 for objects, 0.5 for faces). */
   scoreThreshold?: number;
@@ -36,11 +37,13 @@ export interface DetectorOptions {
   faces?: boolean;
 }
 
+/** An object detector that finds COCO categories in an image. */
 export interface Detector {
   /** CenterNet COCO object detections. */
   detectObjects(image: RgbImage | string): Promise<Detection[]>;
   /** BlazeFace face boxes (label 'face'). */
   detectFaces(image: RgbImage | string): Promise<Detection[]>;
+  /** Free the detector's model and backend. */
   close(): Promise<void>;
 }
 

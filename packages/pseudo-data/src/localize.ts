@@ -23,9 +23,12 @@ import {
 } from './objects.js';
 import { openRecordWriter, type RecordFormat } from './output.js';
 
+/** A Localize-Instruct objective: LocPred, NegPred or RevLoc. */
 export type Objective = 'locpred' | 'negpred' | 'revloc';
+/** Every Localize-Instruct objective. */
 export const OBJECTIVES: readonly Objective[] = ['locpred', 'negpred', 'revloc'];
 
+/** A category as Localize-Instruct uses it: id and name. */
 export interface CategoryInfo {
   id: number;
   name: string;
@@ -45,6 +48,7 @@ export interface NegativeChoice {
 /** Picks the NegPred categories of one image: at most `count` distinct ids from `absentCategoryIds`. */
 export type NegativeChooser = (choice: NegativeChoice) => readonly number[];
 
+/** Options of `localizeInstructRecords`. */
 export interface LocalizeInstructOptions {
   /** Writes locations as text (any @locvlm/coord-codec representation). */
   codec: Codec;
@@ -302,6 +306,7 @@ function isNegPredPair(answer: string): boolean {
   return answer === NEGPRED_TARGET;
 }
 
+/** Empty Localize-Instruct statistics for a run with these settings, filled in as records are written. */
 export function newStats(options: Pick<LocalizeInstructOptions, 'seed' | 'codec' | 'repr'>): LocalizeStats {
   return {
     images: 0,
@@ -316,15 +321,18 @@ export function newStats(options: Pick<LocalizeInstructOptions, 'seed' | 'codec'
   };
 }
 
+/** Options of `writeLocalizeInstruct`. */
 export interface WriteLocalizeInstructOptions extends LocalizeInstructOptions {
   /** Output folder: `<name>.json|jsonl` and `stats.json` are written there. */
   outDir: string;
   format?: RecordFormat;
   /** Base name of the data file (default 'localize-instruct'). */
   name?: string;
+  /** Called as images are processed. */
   onProgress?: (progress: { done: number; total: number; records: number }) => void;
 }
 
+/** What `writeLocalizeInstruct` returns: the data file written and its statistics. */
 export interface WriteLocalizeInstructResult {
   dataFile: string;
   statsFile: string;

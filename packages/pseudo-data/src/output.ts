@@ -10,7 +10,9 @@ import { PseudoDataError } from './errors.js';
 /** JSON (one array, one record per line) or JSONL (one record per line). */
 export type RecordFormat = 'json' | 'jsonl';
 
+/** Writes records to a JSON or JSONL file. */
 export interface RecordWriter {
+  /** Append one record. */
   write(record: unknown): Promise<void>;
   /** Finish, flush to disk and rename into place. */
   close(): Promise<void>;

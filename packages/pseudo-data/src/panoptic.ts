@@ -30,20 +30,24 @@ export const panopticCategorySchema = cocoCategorySchema.extend({
   isthing: z.union([z.literal(0), z.literal(1)]).optional(),
 });
 
+/** One segment of a panoptic annotation (`segments_info`). */
 export type PanopticSegmentInfo = z.infer<typeof panopticSegmentSchema>;
 
+/** One panoptic category (thing or stuff). */
 export interface PanopticCategory {
   id: number;
   name: string;
   isthing?: 0 | 1;
 }
 
+/** The panoptic annotation of one image: its PNG and segments. */
 export interface PanopticAnnotation {
   image_id: number;
   file_name: string;
   segments_info: PanopticSegmentInfo[];
 }
 
+/** A COCO panoptic dataset: images, annotations and categories. */
 export interface PanopticDataset {
   images: Array<{ id: number; file_name: string; width: number; height: number }>;
   annotations: PanopticAnnotation[];
@@ -124,6 +128,7 @@ export async function readPanopticPng(
   return { width, height, segments };
 }
 
+/** Options of reading panoptic images into Localize-Instruct input. */
 export interface PanopticImagesOptions {
   /** Folder of the panoptic PNGs (`file_name` of each annotation is relative to it). */
   pngDir: string;
@@ -134,6 +139,7 @@ export interface PanopticImagesOptions {
   boxesFrom?: 'png' | 'json';
   /** Only 'thing' categories become objects (stuff still counts as present). Default false: every segment. */
   thingsOnly?: boolean;
+  /** Called as images are read. */
   onProgress?: (progress: { done: number; total: number }) => void;
 }
 

@@ -7,6 +7,7 @@ import type { Detection, Detector, RgbImage } from './detector.js';
 import { readRgb } from './detector.js';
 import { PseudoDataError } from './errors.js';
 
+/** Options of face blurring. */
 export interface BlurOptions {
   /** Gaussian sigma of the blur, in pixels (default: a tenth of the face size, at least 8). */
   sigma?: number;
@@ -48,6 +49,7 @@ export async function blurRegions(
   return { data: out, width: image.width, height: image.height };
 }
 
+/** Options of writing a derived image (resized, faces blurred). */
 export interface DerivedImageOptions extends BlurOptions {
   /** Blur faces before writing (default true). */
   blurFaces?: boolean;

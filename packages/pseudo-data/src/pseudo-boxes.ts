@@ -29,6 +29,7 @@ export interface ImageDetections {
   detections: Detection[];
 }
 
+/** Options of `pseudoBoxes` (boxes from the embedded detector). */
 export interface PseudoBoxesOptions {
   detector: Detector;
   imagesDir: string;
@@ -40,6 +41,7 @@ export interface PseudoBoxesOptions {
   detectorConfig?: Record<string, string | number | boolean>;
   /** Images decoded ahead while the detector works (detection itself runs one at a time). Default 2. */
   concurrency?: number;
+  /** Called after each image. */
   onProgress?: (progress: JobProgress) => void;
   signal?: AbortSignal;
 }

@@ -20,6 +20,7 @@ export const refSchema = z.object({
   sentences: z.array(z.object({ sent: z.string(), sent_id: id.optional() })).min(1),
 });
 
+/** One referring expression and the object it names. */
 export interface ReferringExpression {
   refId: number;
   annotationId: number;
@@ -30,6 +31,7 @@ export interface ReferringExpression {
   sentences: string[];
 }
 
+/** A refer-style RefCOCO dataset: referring expressions with their boxes. */
 export interface RefcocoDataset {
   instances: CocoDataset;
   refs: ReferringExpression[];

@@ -72,6 +72,7 @@ export function captionItems(source: LocalizeSource, imagesDir: string): Caption
   return items;
 }
 
+/** Options of `captionObjects`. */
 export interface CaptionObjectsOptions {
   model: VisionLanguageModel;
   /** Folder of the image files. */
@@ -89,6 +90,7 @@ export interface CaptionObjectsOptions {
    * recorded by its `id` unless this names it as `model` (an endpoint list may change between runs, the model not).
    */
   jobConfig?: Record<string, string | number | boolean>;
+  /** Called after each captioned object. */
   onProgress?: (progress: JobProgress) => void;
   signal?: AbortSignal;
 }
@@ -162,6 +164,7 @@ export async function captionObjects(
   }
 }
 
+/** Options of `writePrefcoco` (self-training with a captioning model). */
 export interface PrefcocoOptions
   extends Omit<CaptionObjectsOptions, 'runFile'>,
     Omit<WriteLocalizeInstructOptions, 'captions' | 'onProgress' | 'imagesDir'> {
@@ -171,6 +174,7 @@ export interface PrefcocoOptions
   onBuildProgress?: WriteLocalizeInstructOptions['onProgress'];
 }
 
+/** What `writePrefcoco` returns: the files written and counts. */
 export interface PrefcocoResult extends WriteLocalizeInstructResult {
   runFile: string;
   /** Objects described / objects whose answer gave no usable sentence. */

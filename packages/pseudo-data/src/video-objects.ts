@@ -8,6 +8,7 @@ export interface FrameAnnotations {
   absentCategoryIds?: readonly number[];
 }
 
+/** An object tracked over a video's frames, with its averaged box. */
 export interface VideoObject {
   categoryId: number;
   /** Mean of the boxes over the frames the object appears in. */
@@ -16,6 +17,7 @@ export interface VideoObject {
   frames: number[];
 }
 
+/** The objects found in a video and the categories absent from it. */
 export interface VideoObjectsResult {
   /** Static or single-frame objects, ascending category id. */
   objects: VideoObject[];

@@ -25,6 +25,7 @@ export interface VideoFrames {
   frames: Array<{ file: string | null; frameIndex: number | null; timestamp: number | null; detections: Detection[] }>;
 }
 
+/** Options of `writeVideoData` (Localize-ActivityNet). */
 export interface VideoDataOptions {
   /** Video files. */
   videos: readonly string[];
@@ -49,10 +50,12 @@ export interface VideoDataOptions {
   negativesPerVideo?: number;
   runFile?: string;
   concurrency?: number;
+  /** Called after each video. */
   onProgress?: (progress: JobProgress) => void;
   signal?: AbortSignal;
 }
 
+/** Counts of the video data written. */
 export interface VideoDataStats {
   videos: number;
   records: number;

@@ -70,6 +70,7 @@ export interface ExtractFramesOptions extends FfmpegBinaries {
   onProgress?: (progress: { done: number; total: number }) => void;
 }
 
+/** What `extractFrames` returns: the video's info, the frames and the ffmpeg that decoded them. */
 export interface ExtractedFrames {
   info: VideoInfo;
   /** One frame per requested index or timestamp, in request order. */

@@ -9,6 +9,7 @@ type Onnx = typeof onnxProtoModule.onnx;
 const onnx: Onnx =
   (onnxProtoModule as { onnx?: Onnx }).onnx ?? (onnxProtoModule as unknown as { default: { onnx: Onnx } }).default.onnx;
 
+/** Options of `buildPoolingOnnxModel`. */
 export interface PoolingOnnxOptions extends Omit<PoolingOptions, 'out'> {
   /** Patches per frame (after `skipPatches`) as a fixed dimension; omitted: symbolic. */
   patches?: number;

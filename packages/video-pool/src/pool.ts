@@ -36,6 +36,7 @@ export interface FrameFeatures {
  */
 export type PoolingOrder = 'temporal-first' | 'spatial-first';
 
+/** How features are pooled: temporal padding, token order and rows to skip. */
 export interface PoolingOptions {
   /**
    * Zero-pad the temporal tokens to this many rows (Video-ChatGPT: 100). Unset: no padding, T temporal tokens

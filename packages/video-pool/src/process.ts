@@ -15,6 +15,7 @@ export interface FfmpegBinaries {
 
 /** The npm packages that ship the binaries (optional dependencies of @locvlm/video-pool). */
 export const FFMPEG_NPM_PACKAGE = '@ffmpeg-installer/ffmpeg';
+/** The npm package whose ffprobe binary is used when no other is chosen. */
 export const FFPROBE_NPM_PACKAGE = '@ffprobe-installer/ffprobe';
 
 /**

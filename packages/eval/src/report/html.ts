@@ -7,6 +7,7 @@ import type { Box, EvalSample, LabelledBox, SampleScore } from '../tasks/types.j
 import type { ReportRun } from './paper-tables.js';
 import type { EvalReport, ReportTable } from './report.js';
 
+/** Options of the HTML report: where it is written and how images are included. */
 export interface HtmlReportOptions {
   /** Folder the HTML file will be written to (relative image links are computed from it). */
   outDir: string;

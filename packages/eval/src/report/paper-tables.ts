@@ -13,12 +13,14 @@ export interface ReportRun {
   dir?: string;
 }
 
+/** One column of a paper table: the metric it shows and how to read it from a run's scores. */
 export interface PaperColumn {
   header: string;
   /** The run's value for this column in the paper's units, or undefined when the run does not measure it. */
   read(run: ReportRun): number | undefined;
 }
 
+/** One published row of a paper table (a model and its reported numbers). */
 export interface PaperReferenceRow {
   method: string;
   /** Extra qualifier shown after the name, e.g. `ICL` or `zero-shot`. */
@@ -26,6 +28,7 @@ export interface PaperReferenceRow {
   values: (number | null)[];
 }
 
+/** A table of the LocVLM paper, with its columns and published rows, that reports put runs beside. */
 export interface PaperTable {
   id: string;
   title: string;

@@ -3,6 +3,7 @@
 import type { TaskScore } from '../tasks/types.js';
 import { PAPER_TABLES, type ReportRun } from './paper-tables.js';
 
+/** One row of a report table. */
 export interface ReportTableRow {
   method: string;
   setting?: string;
@@ -11,6 +12,7 @@ export interface ReportTableRow {
   values: (number | null)[];
 }
 
+/** A table of a report: columns and one row per run or published model. */
 export interface ReportTable {
   id: string;
   title: string;
@@ -19,6 +21,7 @@ export interface ReportTable {
   rows: ReportTableRow[];
 }
 
+/** One run in a report: its label, folder, task, model and scores. */
 export interface ReportRunSummary {
   label: string;
   model: string;
@@ -29,6 +32,7 @@ export interface ReportRunSummary {
   counts: TaskScore['counts'];
 }
 
+/** The JSON report (`report.json`): the runs compared, their scores and the paper tables filled in. */
 export interface EvalReport {
   createdAt: string;
   runs: ReportRunSummary[];

@@ -8,6 +8,7 @@ import { type HtmlReportOptions, renderHtmlReport } from './html.js';
 import type { ReportRun } from './paper-tables.js';
 import { buildReport, type EvalReport } from './report.js';
 
+/** A run folder to put in a report, with the label it is shown under. */
 export interface RunFolderRef {
   dir: string;
   /** Row label in the tables (default: the folder name). */
@@ -32,6 +33,7 @@ export async function loadReportRuns(folders: readonly (RunFolderRef | string)[]
   return runs;
 }
 
+/** Options of `writeReport`. */
 export interface WriteReportOptions extends Omit<HtmlReportOptions, 'outDir'> {
   now?: Date;
 }

@@ -8,6 +8,7 @@ import type { EvalSample, EvalTask } from '../tasks/types.js';
 /** Builds the judge's request for one answered sample. */
 export type JudgeRequestBuilder = (sample: EvalSample, answer: string) => ChatMessage[];
 
+/** Options of the judge stage: the task, the answers to judge, the judge model and its run file. */
 export interface JudgeStageOptions {
   task: EvalTask;
   answers: ReadonlyMap<string, string>;
@@ -17,6 +18,7 @@ export interface JudgeStageOptions {
   path: string;
   concurrency: number;
   signal?: AbortSignal;
+  /** Called after each judged answer. */
   onProgress?: (progress: JobProgress) => void;
 }
 

@@ -37,11 +37,13 @@ export interface Prediction {
   ms: number;
 }
 
+/** Progress of `runEval`, reported through `onProgress`. */
 export interface EvalProgress extends JobProgress {
   stage: 'generate' | 'judge';
   task: string;
 }
 
+/** Options of `runEval`: the task, the model, where the run files go and how many requests run at once. */
 export interface RunEvalOptions {
   task: EvalTask;
   model: VisionLanguageModel;
@@ -54,10 +56,12 @@ export interface RunEvalOptions {
   /** A model that grades answers (video QA, Video-ChatGPT's protocol). Without one, video QA is exact match. */
   judge?: VisionLanguageModel;
   judgeConcurrency?: number;
+  /** Called after each answered (or cached) sample. */
   onProgress?: (progress: EvalProgress) => void;
   signal?: AbortSignal;
 }
 
+/** What `runEval` returns: the run folder, counts and the score. */
 export interface EvalRunResult {
   dir: string;
   task: EvalTask;
@@ -65,6 +69,7 @@ export interface EvalRunResult {
   score: TaskScore;
 }
 
+/** The file names inside a run folder. */
 export const RUN_FILES = {
   task: 'task.json',
   predictions: 'predictions.jsonl',
@@ -290,6 +295,7 @@ export async function readRunFile<T>(path: string): Promise<{ config: JsonValue;
   return { config, done: file.done };
 }
 
+/** A run read back from its folder by `loadRun`: its metadata, samples and answers. */
 export interface LoadedRun {
   dir: string;
   task: EvalTask;

@@ -12,6 +12,7 @@ import { scoreVideoQa, type VideoQaTarget, videoQaJudgeRequest } from '../tasks/
 import { type GqaTarget, scoreGqa, scoreVqav2, type VqaTarget } from '../tasks/vqa.js';
 import type { JudgeRequestBuilder } from './judge.js';
 
+/** What scoring a run needs: the task and the answers by sample id. */
 export interface ScoreInputs {
   /** The model's answer per sample id. */
   answers: ReadonlyMap<string, string>;

@@ -9,9 +9,12 @@ import { readJsonFile, resolveImagePath } from './data.js';
 import { spatialDirectPrompt, spatialIclPrompt, spatialQuestion } from './prompt-text.js';
 import type { Box, EvalSample, EvalTask, GenerationSettings, LabelledBox, SampleScore, TaskScore } from './types.js';
 
+/** The axis a spatial question is about. */
 export type SpatialAxis = 'horizontal' | 'vertical';
+/** The answer words of spatial questions. */
 export type SpatialWord = 'left' | 'right' | 'above' | 'below';
 
+/** The expected answer of a COCO-Spatial sample. */
 export interface CocoSpatialTarget {
   /** The word that must appear in the answer. */
   keyword: SpatialWord;
@@ -49,6 +52,7 @@ function userMessage(imagePath: string, text: string): EvalSample['messages'] {
   ];
 }
 
+/** Options of `buildCocoSpatialPaper` (the paper's protocol). */
 export interface CocoSpatialPaperOptions {
   axis?: SpatialAxis;
   /** `direct` asks the question alone; `icl` prepends two solved examples about the other objects of the triplet. */
@@ -189,8 +193,10 @@ const releasedSchema = z.object({
   ),
 });
 
+/** The released COCO-Spatial question file, as read. */
 export type CocoSpatialReleasedFile = z.infer<typeof releasedSchema>;
 
+/** Options of `buildCocoSpatialReleased` (the released question file). */
 export interface CocoSpatialReleasedOptions {
   /** `horizontal` for coco_spatial.json (pairs left -> right), `vertical` for coco_up_down.json (top -> bottom). */
   axis?: SpatialAxis;

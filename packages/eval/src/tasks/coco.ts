@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { readJsonFile } from './data.js';
 import type { Box } from './types.js';
 
+/** The zod schema COCO instances files are validated with. */
 export const cocoInstancesSchema = z.object({
   images: z.array(
     z.object({
@@ -24,10 +25,14 @@ export const cocoInstancesSchema = z.object({
   categories: z.array(z.object({ id: z.number().int(), name: z.string() })),
 });
 
+/** A COCO instances file: images, annotations and categories. */
 export type CocoInstances = z.infer<typeof cocoInstancesSchema>;
+/** One COCO image entry. */
 export type CocoImage = CocoInstances['images'][number];
+/** One COCO instance annotation (`bbox` is [x, y, width, height]). */
 export type CocoAnnotation = CocoInstances['annotations'][number];
 
+/** Read and validate a COCO instances JSON file. */
 export function readCocoInstances(file: string): CocoInstances {
   return readJsonFile(cocoInstancesSchema, file);
 }

@@ -10,6 +10,7 @@ import { createRng, locationQuestion, type Rng } from './prompt-text.js';
 import type { RefDataset, RefRecord } from './refs.js';
 import type { Box, EvalSample, EvalTask, GenerationSettings, ImageSize, SampleScore, TaskScore } from './types.js';
 
+/** The expected box of a grounding sample. */
 export interface GroundingTarget {
   /** Ground-truth box in original-image pixels. */
   box: Box;
@@ -17,6 +18,7 @@ export interface GroundingTarget {
   expression: string;
 }
 
+/** Options of the grounding task builder. */
 export interface GroundingOptions {
   format: LocationFormat;
   imageRoot?: string;
@@ -82,6 +84,7 @@ function task(
   };
 }
 
+/** Options of the RefCOCO-style grounding task builder. */
 export interface RefGroundingOptions extends GroundingOptions {
   dataset: RefDataset;
   /** Split to use (`val`, `testA`, `testB`, `test`); all refs when omitted. */

@@ -19,6 +19,7 @@ import type {
 } from './types.js';
 import { resolveVideo, type VideoSource, videoContentPart, videoFileInput } from './video-input.js';
 
+/** The expected answer of a presence question (yes or no, and the object asked about). */
 export interface PresenceTarget {
   answer: 'yes' | 'no';
   object: string;
@@ -35,6 +36,7 @@ export interface PresenceItem {
   present: string[];
 }
 
+/** Options shared by the presence-question (hallucination) builders. */
 export interface PresenceTaskOptions {
   name: string;
   items: readonly PresenceItem[];
@@ -104,6 +106,7 @@ export function buildPresenceTask(options: PresenceTaskOptions): EvalTask<Presen
   };
 }
 
+/** Options of the Hal-COCO builder. */
 export interface HalCocoOptions {
   imageRoot?: string;
   seed?: number;
@@ -146,6 +149,7 @@ const adeImageSchema = z.object({
 /** An ADE20K per-image annotation (ADE20K 2021 release: `ADE_train_00000001.json` beside the image). */
 export type AdeImageAnnotation = z.infer<typeof adeImageSchema>;
 
+/** Read one ADE20K image annotation file (the objects present in the image). */
 export function readAdeImageAnnotation(file: string): AdeImageAnnotation {
   return readJsonFile(adeImageSchema, file);
 }
@@ -155,6 +159,7 @@ function adeObjectName(name: string): string {
   return (name.split(',')[0] ?? name).trim();
 }
 
+/** Options of the Hal-ADE builder. */
 export interface HalAdeOptions extends HalCocoOptions {
   /** Object names to leave out (default: the 80 COCO categories, so Hal-ADE tests categories unseen in training). */
   exclude?: readonly string[];
@@ -204,6 +209,7 @@ const videoObjectsSchema = z.object({
   frames: z.array(z.string()).optional(),
 });
 
+/** One video's objects, as read for Hal-Act (one line of the object list file). */
 export type VideoObjects = z.infer<typeof videoObjectsSchema>;
 
 /** Read per-video object lists: JSONL lines (or a JSON array) of `{ video, objects, frames? }`. */
@@ -213,6 +219,7 @@ export function readVideoObjects(file: string): VideoObjects[] {
     : readJsonFile(z.array(videoObjectsSchema), file);
 }
 
+/** Options of the Hal-Act builder (video hallucination). */
 export interface HalActOptions extends HalCocoOptions {
   /**
    * Folder with, per video, a sub-folder of extracted frames or a video file (`{video}`, or `{video}.mp4` / .webm /

@@ -5,16 +5,24 @@ import { type CodecOptions, createCodec, namedFrame } from '@locvlm/coord-codec'
 import { EvaluationError } from '../errors.js';
 import type { Box, ImageSize } from './types.js';
 
+/** A box or a point, in pixels. */
 export type LocationValue = { box: [number, number, number, number] } | { point: [number, number] };
 
+/** The part of a coord-codec codec the tasks use. */
 export interface LocationCodecLike {
+  /** Write a location as text for an image of `size`. */
   encode(location: LocationValue, image: ImageSize): string;
+  /** Read every location in `text`, in pixels of an image of `size`. */
   decode(text: string, image: ImageSize): LocationValue[];
 }
 
+/** The part of a coord-codec frame transform the tasks use. */
 export interface FrameLike {
+  /** Map a location from original-image pixels into the frame. */
   forward<L extends LocationValue>(location: L, image: ImageSize): L;
+  /** Map a location from the frame back to original-image pixels. */
   inverse<L extends LocationValue>(location: L, image: ImageSize): L;
+  /** The frame's size for an image of `size`. */
   outputSize(image: ImageSize): ImageSize;
 }
 
@@ -26,6 +34,7 @@ export interface LocationFormatSpec {
   frame: string;
 }
 
+/** How a task writes and reads locations: the codec and the frame the numbers live in. */
 export interface LocationFormat {
   spec: LocationFormatSpec;
   codec: LocationCodecLike;

@@ -9,7 +9,9 @@ import { readJsonLinesFile, resolveImagePath } from './data.js';
 import { createRng, hallucinationQuestion } from './prompt-text.js';
 import type { EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
 
+/** A POPE split: how negative objects are sampled. */
 export type PopeSplit = 'random' | 'popular' | 'adversarial';
+/** The POPE splits, in the paper's order. */
 export const POPE_SPLITS: readonly PopeSplit[] = ['random', 'popular', 'adversarial'];
 
 /** One image's ground-truth objects, as POPE's segmentation file lists them (`{"image", "objects"}` per line). */
@@ -26,11 +28,13 @@ export interface PopeQuestion {
   label: 'yes' | 'no';
 }
 
+/** The expected answer of a POPE question. */
 export interface PopeTarget {
   label: 'yes' | 'no';
   object?: string;
 }
 
+/** Options of `buildPope` (building POPE questions from COCO annotations). */
 export interface PopeBuildOptions {
   /** Images drawn (POPE: 500). */
   imageCount?: number;
@@ -144,6 +148,7 @@ const popeLineSchema = z.object({
   category: z.string().optional(),
 });
 
+/** One line of an official POPE question file. */
 export type PopeLine = z.infer<typeof popeLineSchema>;
 
 /** Read POPE's official JSONL (`coco_pope_{split}.json`) or LLaVA's `llava_pope_test.jsonl` (with `category`). */
@@ -180,6 +185,7 @@ export function attachPopeLabels(
   });
 }
 
+/** Options of the POPE task read from the official question files. */
 export interface PopeTaskOptions {
   /** Split name for the task name when the lines carry no `category`. */
   split?: string;

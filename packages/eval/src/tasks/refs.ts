@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { readJsonFile } from './data.js';
 
+/** The zod schema refer-style refs files are validated with. */
 export const refsSchema = z.array(
   z.object({
     ref_id: z.number().int(),
@@ -16,6 +17,7 @@ export const refsSchema = z.array(
   }),
 );
 
+/** One referring expression record (refer-style refs file). */
 export type RefRecord = z.infer<typeof refsSchema>[number];
 
 /** Read refs(unc).p (or refs(umd).p, refs(google).p) saved as JSON: `[{ ref_id, ann_id, image_id, split, sentences }]`. */

@@ -8,12 +8,14 @@ import { revLocQuestion } from './prompt-text.js';
 import type { RefDataset, RefRecord } from './refs.js';
 import type { Box, EvalSample, EvalTask, GenerationSettings, SampleScore, TaskScore } from './types.js';
 
+/** The reference descriptions of a region. */
 export interface RegionTarget {
   /** The object's referring expressions (the references). */
   references: string[];
   box: Box;
 }
 
+/** Options of the region-description (RevLoc) task builder. */
 export interface RegionDescriptionOptions {
   format: LocationFormat;
   dataset: RefDataset;
@@ -83,6 +85,7 @@ export function buildRegionDescription(
   };
 }
 
+/** Options of scoring region descriptions (METEOR and the other caption metrics). */
 export interface RegionScoreOptions {
   /** A METEOR scorer to reuse (default: Meteor 1.5 English settings, WordNet found as `resolveWordNetDir` says). */
   meteor?: MeteorScorer;

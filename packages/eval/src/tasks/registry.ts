@@ -29,6 +29,7 @@ import type { EvalTask, GenerationSettings } from './types.js';
 import { buildVideoQa, readVideoQaPair, readVideoQaRaw, type VideoQaDataset } from './video-qa.js';
 import { buildGqa, buildVqav2, readGqaQuestions, readVqaAnnotations, readVqaQuestions } from './vqa.js';
 
+/** Options of building a task from its data files. */
 export interface TaskFileOptions {
   /** Annotation files, in the order the task lists them (see TASKS). */
   data: string[];
@@ -53,6 +54,7 @@ export interface TaskFileOptions {
   generation?: Partial<GenerationSettings>;
 }
 
+/** A task the registry knows: its name, what it measures and which files it reads. */
 export interface TaskDescription {
   name: string;
   /** What `--data` takes, in order. */

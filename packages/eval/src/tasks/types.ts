@@ -6,6 +6,7 @@ import type { ChatMessage } from '@locvlm/runtime';
 /** A box (x1, y1, x2, y2) in pixels of the original image. */
 export type Box = [number, number, number, number];
 
+/** An image size in pixels. */
 export interface ImageSize {
   width: number;
   height: number;
@@ -53,6 +54,7 @@ export interface VideoFileInput {
   frameSize?: ImageSize;
 }
 
+/** One question of a task: its id, images or video, chat messages and the expected target. */
 export interface EvalSample<Target = unknown> {
   /** Unique within the task; the run-file key is `${task.name}:${id}`. */
   id: string;
@@ -81,6 +83,7 @@ export interface GenerationSettings {
 /** JSON-serialisable task configuration (what built the samples). */
 export type TaskConfig = Record<string, string | number | boolean | null | string[] | number[] | object>;
 
+/** A benchmark: its samples and how to score the answers. */
 export interface EvalTask<Target = unknown> {
   /** Name used in run-file keys and reports, e.g. `coco-spatial` or `pope-adversarial`. */
   name: string;
@@ -104,6 +107,7 @@ export interface SampleScore {
   parsed?: string;
 }
 
+/** The score of a task: headline metrics, counts and breakdowns. */
 export interface TaskScore {
   task: string;
   kind: TaskKind;

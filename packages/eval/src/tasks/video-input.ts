@@ -131,6 +131,7 @@ export class DecodedVideoCache {
   readonly #entries = new Map<string, Promise<ImageSource[]>>();
   constructor(readonly capacity = 4) {}
 
+  /** The decoded frames of `path`, decoding it on first use. */
   get(input: VideoFileInput, signal?: AbortSignal): Promise<ImageSource[]> {
     const key = JSON.stringify([input.file, input.frameCount, input.frameSize ?? null]);
     const cached = this.#entries.get(key);

@@ -9,8 +9,10 @@ import { readJsonFile } from './data.js';
 import type { EvalSample, EvalTask, GenerationSettings, ImageSize, SampleScore, TaskScore } from './types.js';
 import { resolveVideo, type VideoSource, videoContentPart, videoFileInput } from './video-input.js';
 
+/** The video QA datasets the loaders read. */
 export type VideoQaDataset = 'activitynet' | 'msrvtt' | 'msvd' | 'tgif';
 
+/** One video QA question with its reference answer. */
 export interface VideoQaRecord {
   id: string;
   /** Name of the video under the frames root: a folder of extracted frames, or a video file (extension optional). */
@@ -20,6 +22,7 @@ export interface VideoQaRecord {
   type?: string;
 }
 
+/** The reference answer of a video QA sample. */
 export interface VideoQaTarget {
   question: string;
   answer: string;
@@ -77,6 +80,7 @@ export function readVideoQaRaw(file: string, dataset: 'msrvtt' | 'msvd'): VideoQ
   }));
 }
 
+/** Options of `buildVideoQa`. */
 export interface VideoQaOptions {
   dataset: VideoQaDataset;
   /**
@@ -94,6 +98,7 @@ export interface VideoQaOptions {
 
 const VIDEO_GENERATION: GenerationSettings = { maxNewTokens: 256, temperature: 0.2 };
 
+/** Build a video QA task from question and answer records. */
 export function buildVideoQa(records: readonly VideoQaRecord[], options: VideoQaOptions): EvalTask<VideoQaTarget> {
   const frameCount = options.frameCount ?? 8;
   const sourceCache = new Map<string, VideoSource>();

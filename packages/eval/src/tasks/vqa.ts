@@ -27,15 +27,19 @@ export const vqaAnnotationsSchema = z.object({
   ),
 });
 
+/** A VQAv2 questions file, as read. */
 export type VqaQuestions = z.infer<typeof vqaQuestionsSchema>;
+/** A VQAv2 annotations file, as read. */
 export type VqaAnnotations = z.infer<typeof vqaAnnotationsSchema>;
 
+/** The ten human answers of a VQAv2 sample. */
 export interface VqaTarget {
   /** The ten human answers (empty for test splits without annotations: such a task cannot be scored). */
   answers: string[];
   answerType?: string;
 }
 
+/** Options of the VQAv2 / GQA task builders. */
 export interface VqaOptions {
   imageRoot?: string;
   /** Split name in COCO file names, e.g. `val2014` (default: the questions file's `data_subtype`). */
@@ -44,10 +48,12 @@ export interface VqaOptions {
   generation?: Partial<GenerationSettings>;
 }
 
+/** Read and validate a VQAv2 questions file. */
 export function readVqaQuestions(file: string): VqaQuestions {
   return readJsonFile(vqaQuestionsSchema, file);
 }
 
+/** Read and validate a VQAv2 annotations file. */
 export function readVqaAnnotations(file: string): VqaAnnotations {
   return readJsonFile(vqaAnnotationsSchema, file);
 }
@@ -115,12 +121,15 @@ export const gqaQuestionsSchema = z.record(
   }),
 );
 
+/** A GQA questions file, as read. */
 export type GqaQuestions = z.infer<typeof gqaQuestionsSchema>;
 
+/** The expected answer of a GQA sample. */
 export interface GqaTarget {
   answer: string;
 }
 
+/** Read and validate a GQA questions file. */
 export function readGqaQuestions(file: string): GqaQuestions {
   return readJsonFile(gqaQuestionsSchema, file);
 }

@@ -9,13 +9,17 @@ import { type MeteorStats, parseMeteorStats } from './stats.js';
 
 /** The parts of a child's stdout / stderr the backend uses (a Node `Readable` has them). */
 export interface MeteorJarReadable {
+  /** Decode output as UTF-8. */
   setEncoding(encoding: 'utf8'): unknown;
+  /** Receive output as text. */
   on(event: 'data', listener: (chunk: string) => void): unknown;
 }
 
 /** The parts of a child's stdin the backend uses (a Node `Writable` has them). */
 export interface MeteorJarWritable {
+  /** Write one chunk of text. */
   write(chunk: string): unknown;
+  /** Close the stream. */
   end(): unknown;
 }
 
@@ -29,7 +33,9 @@ export interface MeteorJarProcess {
   stderr?: MeteorJarReadable | null;
   /** `signal` is a signal name such as "SIGTERM". */
   kill(signal?: string): boolean;
+  /** Listen for the process ending or failing to start. */
   on(event: 'exit', listener: (code: number | null, signal: string | null) => void): unknown;
+  /** Listen for the process ending or failing to start. */
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 
