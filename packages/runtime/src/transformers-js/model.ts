@@ -59,8 +59,9 @@ async function readJsonObject(path: string, required: boolean): Promise<Record<s
   }
 }
 
-/** Token ids generation should not show as text: end, padding and start tokens of the tokenizer and configs. */
-function hiddenTokenIds(
+/** Token ids of the given kinds (eos/pad/bos) from the tokenizer and the configs. */
+function specialTokenIds(
+  keys: ReadonlyArray<'eos_token_id' | 'pad_token_id' | 'bos_token_id'>,
   tokenizer: { eos_token_id?: number; pad_token_id?: number; bos_token_id?: number },
   ...configs: Array<Record<string, unknown> | undefined>
 ): Set<number> {
@@ -69,13 +70,9 @@ function hiddenTokenIds(
     if (typeof v === 'number') ids.add(v);
     else if (Array.isArray(v)) for (const x of v) if (typeof x === 'number') ids.add(x);
   };
-  add(tokenizer.eos_token_id);
-  add(tokenizer.pad_token_id);
-  add(tokenizer.bos_token_id);
-  for (const c of configs) {
-    add(c?.eos_token_id);
-    add(c?.pad_token_id);
-    add(c?.bos_token_id);
+  for (const key of keys) {
+    add(tokenizer[key]);
+    for (const c of configs) add(c?.[key]);
   }
   return ids;
 }
@@ -98,6 +95,9 @@ export class TransformersJsModel implements VisionLanguageModel {
     private readonly model: Awaited<ReturnType<TransformersJs['AutoModelForImageTextToText']['from_pretrained']>>,
     private readonly dtypes: Record<string, string>,
     readonly executionProvider: ExecutionProviderChoice,
+    /** End tokens: they end generation and are not part of the answer (nor of tokenIds). */
+    private readonly endIds: Set<number>,
+    /** End, padding and start tokens: not shown in the answer's text. */
     private readonly hidden: Set<number>,
     private readonly options: TransformersJsModelOptions,
   ) {
@@ -158,7 +158,14 @@ export class TransformersJsModel implements VisionLanguageModel {
     }
     const generation = await readJsonObject(join(abs, 'generation_config.json'), false);
     const textConfig = config.text_config as Record<string, unknown> | undefined;
-    const hidden = hiddenTokenIds(tokenizer as never, generation, config, textConfig);
+    const endIds = specialTokenIds(['eos_token_id'], tokenizer as never, generation, config, textConfig);
+    const hidden = specialTokenIds(
+      ['eos_token_id', 'pad_token_id', 'bos_token_id'],
+      tokenizer as never,
+      generation,
+      config,
+      textConfig,
+    );
     return new TransformersJsModel(
       abs,
       adapter.name,
@@ -170,6 +177,7 @@ export class TransformersJsModel implements VisionLanguageModel {
       model,
       dtypes,
       provider,
+      endIds,
       hidden,
       options,
     );
@@ -253,11 +261,10 @@ export class TransformersJsModel implements VisionLanguageModel {
     let firstTokenMs = 0;
     const stops = request.stop ?? [];
     const signal = request.signal;
-    const decode = () =>
-      this.tokenizer.decode(
-        tokens.filter((t) => !this.hidden.has(t)),
-        { skip_special_tokens: false },
-      );
+    const decode = () => {
+      const shown = tokens.filter((t) => !this.hidden.has(t));
+      return shown.length === 0 ? '' : this.tokenizer.decode(shown, { skip_special_tokens: false });
+    };
     const tjs = this.tjs;
     // Stop strings and the caller's abort end generation between steps.
     class StopCriteria extends tjs.StoppingCriteria {
@@ -274,7 +281,7 @@ export class TransformersJsModel implements VisionLanguageModel {
         }
         if (tokens.length === 0) firstTokenMs = performance.now() - t0;
         const id = Number(values[0]![0]);
-        if (this.hidden.has(id)) return;
+        if (this.endIds.has(id)) return;
         tokens.push(id);
         const next = decode();
         let visible = next;
