@@ -47,6 +47,7 @@ const options: Record<string, CodecOptions> = {
   diga: { kind: 'diga', bins: 224 },
   shikra: { kind: 'shikra' },
   qwen: { kind: 'qwen' },
+  'qwen2-vl': { kind: 'qwen2-vl' },
   florence: { kind: 'florence' },
   paligemma: { kind: 'paligemma' },
   kosmos: { kind: 'kosmos' },

@@ -18,6 +18,10 @@ for (const kind of CODEC_KINDS) {
   console.log(kind.padEnd(9), text.padEnd(72), JSON.stringify(codec.decode(text, image)[0]));
 }
 
+// The Qwen-VL family: Qwen2-VL's tokens and Qwen3-VL's JSON, both 0..1000 relative to the image.
+console.log(createCodec('qwen2-vl').encode(cat, image)); // <|object_ref_start|>cat<|object_ref_end|><|box_start|>(20,234),(59,283)<|box_end|>
+console.log(createCodec({ kind: 'qwen', scale: 1000 }).encode(cat, image)); // {"bbox_2d": [20, 234, 59, 283], "label": "cat"}
+
 // Reading a model's answer: spans and typed issues, never a throw.
 const answer = 'The cat is at (4, 52, 13, 63) and the dog at (100, 52, 300';
 const { locations, issues } = parseLocations(answer, ivb, image);

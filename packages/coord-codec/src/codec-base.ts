@@ -94,6 +94,12 @@ export function requireInteger(name: string, value: unknown, min: number, max = 
   return value;
 }
 
+/** Python's round(): halves go to the even neighbour (2.5 -> 2, 3.5 -> 4). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Clamp v into [lo, hi]. */
 export function clampNumber(v: number, lo: number, hi: number): number {
   return v < lo ? lo : Math.min(v, hi);

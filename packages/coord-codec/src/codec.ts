@@ -1,6 +1,7 @@
 import { requireInteger } from './codec-base.js';
 import { CodecError } from './errors.js';
 import { createQwenCodec } from './qwen.js';
+import { createQwen2VlCodec } from './qwen2vl.js';
 import { createFlorenceCodec, createKosmosCodec, createPaligemmaCodec } from './tokens.js';
 import { createDigaCodec, createFerretCodec, createIvbCodec, createNfpCodec, createShikraCodec } from './tuple.js';
 import type { Codec, CodecKind, CodecOptions } from './types.js';
@@ -12,6 +13,7 @@ export const CODEC_KINDS: readonly CodecKind[] = [
   'diga',
   'shikra',
   'qwen',
+  'qwen2-vl',
   'florence',
   'paligemma',
   'kosmos',
@@ -69,7 +71,11 @@ export function createCodec(options: CodecOptions | CodecKind): Codec {
       if (raw.fenced !== undefined && typeof raw.fenced !== 'boolean') {
         throw new CodecError('BAD_INPUT', `qwen option fenced must be true or false, got ${String(raw.fenced)}`);
       }
+      // Relative numbers 0..scale (Qwen3-VL: 1000) instead of pixels; a fraction or 0 would make no such grid.
+      optionalInteger(raw, 'scale', 1);
       return createQwenCodec(o);
+    case 'qwen2-vl':
+      return createQwen2VlCodec(o);
     case 'florence':
       return createFlorenceCodec(o);
     case 'paligemma':

@@ -15,6 +15,9 @@ describe('examples/worked-example.ts (the README example)', () => {
       '(0, 4, -3, -11, 6, 0)',
       '(8, 57)',
     ]);
+    expect(lines).toContain('<|object_ref_start|>cat<|object_ref_end|><|box_start|>(20,234),(59,283)<|box_end|>');
+    expect(lines).toContain('{"bbox_2d": [20, 234, 59, 283], "label": "cat"}');
+    expect(lines.find((l) => l.startsWith('qwen2-vl '))).toMatch(/\(20,234\),\(59,283\).*"label":"cat"/);
     expect(lines).toContain('(22, 44, 67, 89)');
     expect(lines).toContain('{"box":[5.25,52.5,15.75,63]}');
     expect(lines.find((l) => l.startsWith('(4, 52, 13, 63) '))).toMatch(/PARTIAL$/);

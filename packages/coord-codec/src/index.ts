@@ -56,6 +56,7 @@ export type {
   ParseResult,
   Point,
   PointLocation,
+  Qwen2VlOptions,
   QwenOptions,
   ShikraOptions,
 } from './types.js';

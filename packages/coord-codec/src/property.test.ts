@@ -26,6 +26,9 @@ const CODECS: CodecOptions[] = [
   { kind: 'diga', bins: 100, cell: 9 },
   { kind: 'shikra' },
   { kind: 'qwen' },
+  { kind: 'qwen', scale: 1000 },
+  { kind: 'qwen', scale: 7, fenced: true },
+  { kind: 'qwen2-vl' },
   { kind: 'florence' },
   { kind: 'paligemma' },
   { kind: 'kosmos' },
@@ -135,6 +138,13 @@ describe('the parser never throws and never returns NaN', () => {
     '"',
     '\\',
     '```json',
+    '<|box_start|>',
+    '<|box_end|>',
+    '<|object_ref_start|>',
+    '<|object_ref_end|>',
+    '(20,234),(59,283)',
+    '1000',
+    '1001',
   );
   const texts = fc.oneof(
     fc.string(),
@@ -142,7 +152,7 @@ describe('the parser never throws and never returns NaN', () => {
     fc.array(pieces, { maxLength: 40 }).map((p) => p.join('')),
   );
   for (const options of CODECS) {
-    it(`${options.kind}`, () => {
+    it(`${JSON.stringify(options)}`, () => {
       fc.assert(
         fc.property(texts, imageArb, (text, image) => {
           const { locations, issues } = parseLocations(text, options, image);
@@ -150,7 +160,10 @@ describe('the parser never throws and never returns NaN', () => {
             for (const v of values(found.location)) expect(Number.isFinite(v)).toBe(true);
             expect(text.slice(found.start, found.end)).toBe(found.text);
           }
-          for (const issue of issues) expect(typeof issue.message).toBe('string');
+          for (const issue of issues) {
+            expect(typeof issue.message).toBe('string');
+            expect(text.slice(issue.start, issue.end)).toBe(issue.text);
+          }
         }),
         { numRuns: 400 },
       );

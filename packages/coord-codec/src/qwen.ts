@@ -1,5 +1,6 @@
-// Qwen2.5-VL: JSON objects {"bbox_2d": [x1, y1, x2, y2], "label": "..."} (or "point_2d": [x, y]) in absolute
-// pixels of the model input, usually a JSON list inside a ```json fence. Bare [x1, y1, x2, y2] pixel tuples are read too.
+// Qwen2.5-VL and Qwen3-VL: JSON objects {"bbox_2d": [x1, y1, x2, y2], "label": "..."} (or "point_2d": [x, y]),
+// usually a JSON list inside a ```json fence. Bare [x1, y1, x2, y2] tuples are read too. Qwen2.5-VL writes absolute
+// pixels of the model input; Qwen3-VL writes the same JSON relative to the image, 0..1000 (option `scale`).
 import {
   checkedLocation,
   clampNumber,
@@ -10,6 +11,7 @@ import {
   issue,
   orderIssue,
   pushIssue,
+  roundHalfEven,
 } from './codec-base.js';
 import { numberSpans, scanTuples } from './scan.js';
 import type { Codec, ImageSize, Location, ParseResult, QwenOptions } from './types.js';
@@ -37,7 +39,17 @@ export function matchClose(text: string, open: number, limit = text.length): num
   return -1;
 }
 
-function pixelInterpret(values: ArrayLike<number>, count: number, image: ImageSize, clamp: boolean) {
+/**
+ * Numbers read from the text as a location in pixels of `image`: absolute pixels when `scale` is undefined,
+ * otherwise relative values 0..scale (v * W / scale).
+ */
+function valuesInterpret(
+  values: ArrayLike<number>,
+  count: number,
+  image: ImageSize,
+  clamp: boolean,
+  scale: number | undefined,
+) {
   if (count !== 4 && count !== 2) {
     return count < 2 ? undefined : issue('WRONG_ARITY', `${count} values are neither a box (4) nor a point (2)`);
   }
@@ -45,19 +57,28 @@ function pixelInterpret(values: ArrayLike<number>, count: number, image: ImageSi
   for (let k = 0; k < count; k++) {
     const x = v[k] as number;
     if (typeof x !== 'number' || !Number.isFinite(x)) return issue('BAD_NUMBER', `${String(x)} is not a number`);
-    const limit = k % 2 === 0 ? image.width : image.height;
+    const limit = scale ?? (k % 2 === 0 ? image.width : image.height);
     if (x < 0 || x > limit) {
-      if (!clamp) return issue('OUT_OF_RANGE', `${x} is outside 0..${limit} pixels`);
+      if (!clamp) return issue('OUT_OF_RANGE', `${x} is outside 0..${limit}${scale === undefined ? ' pixels' : ''}`);
       v[k] = clampNumber(x, 0, limit);
     }
   }
+  const order = count === 4 ? (orderIssue(v, 0, 2, 'x1', 'x2') ?? orderIssue(v, 1, 3, 'y1', 'y2')) : undefined;
+  if (order) return order;
+  if (scale !== undefined) {
+    // v * W / scale, multiplying first: for an integer size the product is exact, so only the division rounds.
+    for (let k = 0; k < count; k++) v[k] = ((v[k] as number) * (k % 2 === 0 ? image.width : image.height)) / scale;
+  }
   if (count === 2) return { point: [v[0], v[1]] } as Location;
-  const bad = orderIssue(v, 0, 2, 'x1', 'x2') ?? orderIssue(v, 1, 3, 'y1', 'y2');
-  if (bad) return bad;
   return { box: [v[0], v[1], v[2], v[3]] } as Location;
 }
 
-function fromObject(value: unknown, image: ImageSize, clamp: boolean): Location | IssueDraft | undefined {
+function fromObject(
+  value: unknown,
+  image: ImageSize,
+  clamp: boolean,
+  scale: number | undefined,
+): Location | IssueDraft | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;
   const coords = record.bbox_2d ?? record.point_2d;
@@ -67,7 +88,7 @@ function fromObject(value: unknown, image: ImageSize, clamp: boolean): Location 
   if (coords.length !== wanted) {
     return issue('WRONG_ARITY', `${record.bbox_2d !== undefined ? 'bbox_2d' : 'point_2d'} has ${coords.length} values`);
   }
-  const found = pixelInterpret(coords as number[], wanted, image, clamp);
+  const found = valuesInterpret(coords as number[], wanted, image, clamp, scale);
   if (found === undefined || isIssue(found)) return found;
   if (typeof record.label === 'string') found.label = record.label;
   return found;
@@ -76,11 +97,17 @@ function fromObject(value: unknown, image: ImageSize, clamp: boolean): Location 
 export function createQwenCodec(options: QwenOptions): Codec {
   const clamp = options.clamp ?? false;
   const fenced = options.fenced ?? false;
-  // Integer pixels, never past the last whole pixel of the frame (so the text always decodes back).
-  const px = (v: number, limit: number) => {
-    const r = Math.round(v);
-    return r > limit ? Math.floor(limit) : r;
-  };
+  const scale = options.scale;
+  // Integer pixels, never past the last whole pixel of the frame (so the text always decodes back). Relative:
+  // round(x / W * scale) in the order and with the rounding (halves to even) of ms-swift's norm1000, which writes
+  // Qwen3-VL training targets; x <= W keeps it within 0..scale.
+  const px =
+    scale === undefined
+      ? (v: number, limit: number) => {
+          const r = Math.round(v);
+          return r > limit ? Math.floor(limit) : r;
+        }
+      : (v: number, size: number) => roundHalfEven((v / size) * scale);
   const one = (l: Location, { width: w, height: h }: ImageSize) => {
     const label = l.label === undefined ? '' : `, "label": ${JSON.stringify(l.label)}`;
     if ('box' in l) {
@@ -122,7 +149,7 @@ export function createQwenCodec(options: QwenOptions): Codec {
       } catch {
         // not JSON: look for objects further in
       }
-      const found = parsed ? fromObject(value, image, clamp) : undefined;
+      const found = parsed ? fromObject(value, image, clamp, scale) : undefined;
       if (found === undefined) {
         i = text.indexOf('{', i + 1);
         continue;
@@ -136,7 +163,7 @@ export function createQwenCodec(options: QwenOptions): Codec {
     scanTuples(text, {
       visit(values, count, start, end) {
         for (const [a, b] of taken) if (start >= a && start < b) return;
-        const found = pixelInterpret(values, count, image, clamp);
+        const found = valuesInterpret(values, count, image, clamp, scale);
         if (found === undefined) return;
         if (isIssue(found)) pushIssue(result, found, text, start, end);
         else result.locations.push({ location: found, start, end, text: text.slice(start, end) });
@@ -151,14 +178,19 @@ export function createQwenCodec(options: QwenOptions): Codec {
   };
   return {
     kind: 'qwen',
-    name: 'Qwen2.5-VL (JSON, pixels)',
-    options: { kind: 'qwen', fenced, clamp },
+    name:
+      scale === undefined
+        ? 'Qwen2.5-VL (JSON, pixels)'
+        : scale === 1000
+          ? 'Qwen3-VL (JSON, 0-1000)'
+          : `Qwen-VL JSON (relative, 0-${scale})`,
+    options: scale === undefined ? { kind: 'qwen', fenced, clamp } : { kind: 'qwen', fenced, clamp, scale },
     encode: (location, image) => one(checkedLocation(location, image, clamp), image),
     encodeAll,
     encodeMany: encodeAll,
     parse,
     decode: (text, image) => parse(text, image).locations.map((l) => l.location),
-    resolution: () => ({ x: 1, y: 1 }),
+    resolution: ({ width, height }) => (scale === undefined ? { x: 1, y: 1 } : { x: width / scale, y: height / scale }),
     coordinateSpans(text) {
       // Only the numbers inside the coordinate lists, not digits of a label.
       const spans: Array<[number, number]> = [];

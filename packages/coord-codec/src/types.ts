@@ -3,7 +3,10 @@ export type Box = [x1: number, y1: number, x2: number, y2: number];
 /** A point in pixels of some image frame. For an object, LocVLM uses its box centre. */
 export type Point = [x: number, y: number];
 
-/** A location the model reads or writes. `label` carries the object name where a format has one (Qwen2.5-VL, Kosmos-2). */
+/**
+ * A location the model reads or writes. `label` carries the object name where a format has one (Qwen2-VL,
+ * Qwen2.5-VL, Kosmos-2).
+ */
 export type BoxLocation = { box: Box; label?: string };
 /** A point `[x, y]` in image pixels, with an optional label. */
 export type PointLocation = { point: Point; label?: string };
@@ -17,7 +20,17 @@ export interface ImageSize {
 }
 
 /** Every location-text representation this package can read and write. */
-export type CodecKind = 'nfp' | 'ivb' | 'diga' | 'shikra' | 'qwen' | 'florence' | 'paligemma' | 'kosmos' | 'ferret';
+export type CodecKind =
+  | 'nfp'
+  | 'ivb'
+  | 'diga'
+  | 'shikra'
+  | 'qwen'
+  | 'qwen2-vl'
+  | 'florence'
+  | 'paligemma'
+  | 'kosmos'
+  | 'ferret';
 
 /** Options every codec accepts. */
 export interface CommonCodecOptions {
@@ -54,11 +67,27 @@ export interface ShikraOptions extends CommonCodecOptions {
   /** Decimals written, default 3. */
   decimals?: number;
 }
-/** Qwen2.5-VL: JSON `{"bbox_2d": [x1, y1, x2, y2], "label": "..."}` in absolute (integer) pixels of the model input. */
+/**
+ * Qwen2.5-VL and Qwen3-VL: JSON `{"bbox_2d": [x1, y1, x2, y2], "label": "..."}`. Without `scale` the numbers are
+ * absolute (integer) pixels of the model input (Qwen2.5-VL); with `scale` they are relative, 0..scale of the frame
+ * (Qwen3-VL: `scale: 1000`).
+ */
 export interface QwenOptions extends CommonCodecOptions {
   kind: 'qwen';
   /** Wrap `encodeAll` output in a ```json fence as Qwen2.5-VL writes it. Default false. */
   fenced?: boolean;
+  /**
+   * Relative numbers, 0..scale of the frame: written round(x / W * scale) (halves to even, as Python's round),
+   * read v * W / scale. An integer >= 1; 1000 for Qwen3-VL. Default: absolute pixels (Qwen2.5-VL).
+   */
+  scale?: number;
+}
+/**
+ * Qwen2-VL: `<|box_start|>(x1,y1),(x2,y2)<|box_end|>`, integers 0..1000 relative to the frame, optionally preceded
+ * by the referred object `<|object_ref_start|>label<|object_ref_end|>`.
+ */
+export interface Qwen2VlOptions extends CommonCodecOptions {
+  kind: 'qwen2-vl';
 }
 /** Florence-2: `<loc_N>` tokens, 1000 bins per axis, x1 y1 x2 y2. */
 export interface FlorenceOptions extends CommonCodecOptions {
@@ -96,6 +125,7 @@ export type CodecOptions =
   | DigaOptions
   | ShikraOptions
   | QwenOptions
+  | Qwen2VlOptions
   | FlorenceOptions
   | PaligemmaOptions
   | KosmosOptions
