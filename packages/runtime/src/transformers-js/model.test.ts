@@ -82,6 +82,14 @@ describe('Florence-2 (encoder-decoder, task prompts, <loc_N>)', () => {
     }
   }, 60_000);
 
+  it('refuses a task token Florence-2 does not know, listing the ones it does', async () => {
+    const model = await ours('tiny-florence2');
+    const png = await noisePng(32, 32, 1);
+    await expect(model.generate({ messages: userTurn(png, '<FOO>'), maxNewTokens: 2 })).rejects.toThrow(
+      /Florence-2 has no task <FOO>; its tasks: <OCR>, .*<OD>/,
+    );
+  });
+
   it('maps <OD> boxes to photo pixels as post_process_generation does, for wide and tall photos', async () => {
     const processor = await AutoProcessor.from_pretrained('tiny-florence2-scripted');
     const model = await ours('tiny-florence2-scripted');

@@ -2,6 +2,7 @@
 // `<CAPTION_TO_PHRASE_GROUNDING>cat`, `<REGION_TO_DESCRIPTION><loc_..>x4`, ... to their instruction text
 // (construct_prompts) and stretches the image to size.height x size.width (768x768). Boxes: <loc_N> x4, x1 y1 x2 y2,
 // 1000 bins of the input; post_process_generation reads them at bin centres.
+import { RuntimeError } from '../../errors.js';
 import type { TransformersJsFamily } from '../family.js';
 import { expectImages, lastUserText } from './chat.js';
 import { stretchFrame } from './paligemma.js';
@@ -31,6 +32,15 @@ export const florence2: TransformersJsFamily = {
   },
   async prepare({ processor }, messages, images) {
     const text = lastUserText(messages, 'Florence-2');
+    // transformers.js would send an unknown task token through as literal text; say which tasks exist instead.
+    const task = /^\s*(<[A-Z_]+>)/.exec(text)?.[1];
+    const known = (processor as unknown as { tasks_answer_post_processing_type?: Map<string, string> })
+      .tasks_answer_post_processing_type;
+    if (task && known && !known.has(task))
+      throw new RuntimeError(
+        'BAD_INPUT',
+        `Florence-2 has no task ${task}; its tasks: ${[...known.keys()].join(', ')} (or plain text)`,
+      );
     const florence = processor as unknown as {
       construct_prompts(t: string): string[];
       (i: unknown, t: string[]): Promise<Record<string, unknown>>;
