@@ -272,6 +272,35 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
     expect(JSON.parse(q4Lines[0]!).config.model).toMatch(/tiny-llava#q4$/);
   });
 
+  it('runs in-process on a family transformers.js runs (a Qwen2.5-VL export)', async () => {
+    const { dir, instances } = dataset();
+    const fixture = fileURLToPath(new URL('../../../../packages/runtime/fixtures/tiny-qwen2.5-vl', import.meta.url));
+    const out = join(dir, 'run-qwen');
+    const result = await locvlm(
+      'eval',
+      'hal-coco',
+      '--model',
+      fixture,
+      '--dtype',
+      'q4',
+      '--data',
+      instances,
+      '--images',
+      dir,
+      '--out',
+      out,
+      '--limit',
+      '1',
+      '--max-new-tokens',
+      '3',
+      '--no-progress',
+    );
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toMatchObject({ task: 'hal-coco', samples: 4, answered: 4, missing: 0 });
+    const first = JSON.parse(readFileSync(join(out, 'predictions.jsonl'), 'utf8').split('\n')[0]!);
+    expect(first.config.model).toMatch(/tiny-qwen2\.5-vl#q4$/);
+  });
+
   it('Ctrl-C stops a run cleanly and the same command resumes it', async () => {
     const { dir, instances } = dataset();
     const out = join(dir, 'run-sigint');
