@@ -7,11 +7,17 @@ import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AutoProcessor, env, LlavaForConditionalGeneration, RawImage } from '@huggingface/transformers';
+import {
+  AutoModelForImageTextToText,
+  AutoProcessor,
+  env,
+  LlavaForConditionalGeneration,
+  RawImage,
+} from '@huggingface/transformers';
 import sharp from 'sharp';
 import 'onnxruntime-node';
 import { writeBenchReport } from '../../../scripts/bench-report.js';
-import { loadOnnxModel } from '../src/index.js';
+import { loadModel, loadOnnxModel } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgDir = join(here, '..');
@@ -284,6 +290,78 @@ function loadRss(dir: string): { weightsMb: number; loadPeakMb: number; ratio: n
   };
 }
 
+/**
+ * Issue 10's adapter cost: for each family transformers.js runs, our `generate` (loadModel) against transformers.js's
+ * `generate` called directly on the same fixture, interleaved; decode tokens/s after the first token.
+ */
+async function benchAdapter(fixture: string, image: Uint8Array) {
+  const dir = join(pkgDir, 'fixtures', fixture);
+  env.allowRemoteModels = false;
+  env.localModelPath = `${join(pkgDir, 'fixtures')}/`;
+  const ours = await loadModel(dir, { device: 'cpu' });
+  const theirs = await AutoModelForImageTextToText.from_pretrained(fixture, {
+    dtype: 'fp32',
+    device: 'cpu',
+    session_options: { extra: { session: { intra_op: { allow_spinning: '0' } } } },
+  } as never);
+  const processor = await AutoProcessor.from_pretrained(fixture);
+  const text = 'What is in the image?';
+  const raw = await RawImage.fromBlob(new Blob([image]));
+  // Each family's own way in, as a transformers.js user writes it (see src/transformers-js/families).
+  const inputsFor = async (): Promise<Record<string, unknown>> => {
+    const p = processor as unknown as {
+      apply_chat_template(m: unknown, o: unknown): string;
+      construct_prompts(t: string): string[];
+      (a: unknown, b: unknown): Promise<Record<string, unknown>>;
+    };
+    if (fixture.includes('florence')) return p(raw, p.construct_prompts('<CAPTION>'));
+    if (fixture.includes('paligemma')) return p(raw, `<image>${text}`);
+    const prompt = p.apply_chat_template([{ role: 'user', content: [{ type: 'image' }, { type: 'text', text }] }], {
+      add_generation_prompt: true,
+    });
+    return p(prompt, fixture.includes('qwen') ? raw : [raw]);
+  };
+  const question = fixture.includes('florence') ? '<CAPTION>' : text;
+  const messages = [
+    {
+      role: 'user' as const,
+      content: [
+        { type: 'image' as const, image: { bytes: image } },
+        { type: 'text' as const, text: question },
+      ],
+    },
+  ];
+  const tokens = 64;
+  const runs = await interleave({
+    ours: async () => {
+      const r = await ours.generate({ messages, maxNewTokens: tokens, details: true });
+      const t = r.timing!;
+      return {
+        ttftMs: t.firstTokenMs,
+        decodeTokensPerSecond: ((t.newTokens - 1) * 1000) / (t.totalMs - t.firstTokenMs),
+        tokens: r.tokenIds!,
+      };
+    },
+    tjs: async () => {
+      const stamps: number[] = [];
+      const t0 = performance.now();
+      const inputs = await inputsFor();
+      const streamer = { put: () => stamps.push(performance.now()), end() {} };
+      await theirs.generate({ ...inputs, max_new_tokens: tokens, do_sample: false, streamer } as never);
+      // The first put is the prompt; the rest are one token each.
+      const first = stamps[1]!;
+      const last = stamps[stamps.length - 1]!;
+      return { ttftMs: first - t0, decodeTokensPerSecond: ((stamps.length - 2) * 1000) / (last - first), tokens: [] };
+    },
+  });
+  await ours.close();
+  await theirs.dispose();
+  return {
+    ours: median(runs.ours!.map((r) => r.decodeTokensPerSecond)),
+    tjs: median(runs.tjs!.map((r) => r.decodeTokensPerSecond)),
+  };
+}
+
 const results = [await benchModel(tinyDir)];
 const haveBig = process.env.BENCH_SKIP_100M ? false : ensureBigModel();
 if (haveBig) results.push(await benchModel(bigDir));
@@ -297,6 +375,17 @@ const benchImage = new Uint8Array(
     .toBuffer(),
 );
 const quantized = haveQwen ? await benchQuantized(qwenDir, benchImage) : undefined;
+const ADAPTER_FIXTURES = [
+  'tiny-florence2',
+  'tiny-qwen2-vl',
+  'tiny-qwen2.5-vl',
+  'tiny-qwen3-vl',
+  'tiny-paligemma',
+  'tiny-smolvlm',
+  'tiny-gemma3',
+];
+const adapters: Record<string, { ours: number; tjs: number }> = {};
+for (const fixture of ADAPTER_FIXTURES) adapters[fixture] = await benchAdapter(fixture, benchImage);
 const load = haveQwen ? loadRss(qwenExternalDir) : undefined;
 clearInterval(rssTimer);
 
@@ -329,6 +418,10 @@ if (quantized) {
     );
     figures[`qwen2_100m.${dtype}.identical_tokens`] = identicalRuns(r.ours, r.tjs) ? 1 : 0;
   }
+}
+for (const [fixture, r] of Object.entries(adapters)) {
+  figures[`adapter.${fixture}.ours.decode_tokens_per_s`] = r.ours;
+  figures[`adapter.${fixture}.transformersjs.decode_tokens_per_s`] = r.tjs;
 }
 if (load) {
   figures['qwen2_100m_external.weights_mb'] = load.weightsMb;
@@ -367,6 +460,12 @@ const identicalQuantized = quantized ? Object.values(quantized).every((r) => ide
 const tiny = results[0]!;
 const big = results[1];
 writeBenchReport('@locvlm/runtime', figures, [
+  ...Object.entries(adapters).map(([fixture, r]) => ({
+    name: `${fixture}: our generate vs transformers.js generate called directly, decode tokens/s`,
+    value: r.ours / r.tjs,
+    goal: '>= 0.95x',
+    met: r.ours / r.tjs >= 0.95,
+  })),
   ...quantizedGoals,
   {
     name: 'qwen2 100M: greedy tokens identical to transformers.js at fp32, q8 and q4',

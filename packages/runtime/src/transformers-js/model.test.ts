@@ -292,3 +292,24 @@ describe('PaliGemma, SmolVLM (Idefics3), Gemma 3', () => {
     );
   }, 60_000);
 });
+
+describe('the VisionLanguageModel contract on the transformers.js engine', () => {
+  it('streams the same text generate gives, stops at stop strings and reports length cut-offs', async () => {
+    const model = await ours('tiny-qwen2.5-vl-scripted');
+    const png = await noisePng(60, 40, 13);
+    const messages = userTurn(png, 'Where is the cat?');
+    const whole = await model.generate({ messages, maxNewTokens: 48 });
+    expect(whole).toMatchObject({ text: '{"bbox_2d": [4, 6, 20, 24], "label": "cat"}', finishReason: 'stop' });
+    let streamed = '';
+    for await (const delta of model.stream({ messages, maxNewTokens: 48 })) streamed += delta;
+    expect(streamed).toBe(whole.text);
+    const stopped = await model.generate({ messages, maxNewTokens: 48, stop: ['"label"'] });
+    expect(stopped).toMatchObject({ text: '{"bbox_2d": [4, 6, 20, 24], ', finishReason: 'stop' });
+    const cut = await model.generate({ messages, maxNewTokens: 3, details: true });
+    expect(cut.finishReason).toBe('length');
+    expect(cut.tokenIds).toHaveLength(3);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(model.generate({ messages, maxNewTokens: 8, signal: controller.signal })).rejects.toThrow(/aborted/);
+  }, 60_000);
+});

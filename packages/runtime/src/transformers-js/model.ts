@@ -283,6 +283,8 @@ export class TransformersJsModel implements VisionLanguageModel {
         const id = Number(values[0]![0]);
         if (this.endIds.has(id)) return;
         tokens.push(id);
+        // Text is tracked as it grows only when someone reads it (a stream, or stop strings to watch for).
+        if (!onDelta && stops.length === 0) return;
         const next = decode();
         let visible = next;
         for (const s of stops) {
@@ -301,6 +303,7 @@ export class TransformersJsModel implements VisionLanguageModel {
       },
       end: () => {},
     };
+    let generatedMs = 0;
     try {
       await this.model.generate({
         ...inputs,
@@ -313,6 +316,7 @@ export class TransformersJsModel implements VisionLanguageModel {
     } catch (cause) {
       throw new RuntimeError('BACKEND', `transformers.js generation failed: ${(cause as Error).message}`, { cause });
     }
+    generatedMs = performance.now() - t0;
     if (signal?.aborted) throw new RuntimeError('ABORTED', 'generation was aborted');
     if (!stopped) {
       const full = decode();
@@ -324,9 +328,8 @@ export class TransformersJsModel implements VisionLanguageModel {
       finishReason: !stopped && tokens.length >= maxNewTokens ? 'length' : 'stop',
     };
     if (request.details) {
-      const totalMs = performance.now() - t0;
       result.tokenIds = [...tokens];
-      result.timing = { promptMs: firstTokenMs, firstTokenMs, totalMs, newTokens: tokens.length };
+      result.timing = { promptMs: firstTokenMs, firstTokenMs, totalMs: generatedMs, newTokens: tokens.length };
     }
     return result;
   }
