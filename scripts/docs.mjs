@@ -4,55 +4,11 @@
 //
 // Fails (exit 1) on any TypeDoc error or warning: a broken {@link} or relative link (validation.invalidLink,
 // rewrittenLink), a public export without a doc comment (validation.notDocumented, for the kinds in
-// requiredToBeDocumented), anything else TypeDoc warns about. One exception, listed below: exports of
-// @locvlm/runtime that have no doc comment yet (another engineer owns packages/runtime/src). They are reported on
-// every run; a name that gets its comment is reported so it can be taken off the list, and any other runtime export
-// without a comment fails like everywhere else.
+// requiredToBeDocumented), anything else TypeDoc warns about.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-/** @locvlm/runtime exports still without a doc comment (qualified names as TypeDoc prints them). */
-const RUNTIME_PENDING = new Set([
-  'AnswerLocation',
-  'AskRequest',
-  'AskResult',
-  'ChatMessage',
-  'CompletionResult',
-  'DEFAULT_CONVERSATION_TEMPLATE',
-  'DTYPES',
-  'DeviceChoice',
-  'ExecutionProviderChoice',
-  'GenerateOptions',
-  'GenerateRequest',
-  'GenerateResult',
-  'ImageLimits',
-  'JobEntry',
-  'JobProgress',
-  'ModelConfig',
-  'OnnxModelOptions',
-  'OnnxVisionLanguageModel',
-  'OnnxVisionLanguageModel.generate',
-  'OpenAICompatibleModel',
-  'OpenAICompatibleModel.generate',
-  'OpenAIEndpoint',
-  'OpenAIModelOptions',
-  'PreprocessedImage',
-  'RunFile.close',
-  'RunFile.has',
-  'RunJobOptions',
-  'RunJobOptions.onProgress',
-  'LocationPrompts.locate',
-  'LocationPrompts.describe',
-  'RunJobOptions.work',
-  'SessionOptions',
-  'TransformersJsModel',
-  'TransformersJsModel.describe',
-  'TransformersJsModel.generate',
-  'TransformersJsModelOptions',
-  'VisionLanguageModel',
-  'VisionLanguageModel.generate',
-]);
 
 const root = new URL('..', import.meta.url).pathname;
 const typedoc = join(dirname(createRequire(import.meta.url).resolve('typedoc/package.json')), 'bin', 'typedoc');
@@ -65,7 +21,6 @@ const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.replace(ansi, '');
 
 const problems = [];
-const pending = new Set();
 let current;
 for (const line of output.split('\n')) {
   const start = /^\[(warning|error)\] (.*)$/.exec(line);
@@ -75,28 +30,13 @@ for (const line of output.split('\n')) {
       current = undefined;
       continue;
     }
-    const undocumented = /^(\S+) \(\w+\), defined in @locvlm\/runtime\/src\/\S+, does not have any documentation/.exec(
-      current.text,
-    );
-    if (undocumented && RUNTIME_PENDING.has(undocumented[1])) {
-      pending.add(undocumented[1]);
-      current = undefined;
-      continue;
-    }
     problems.push(current);
   } else if (current && /^\s/.test(line)) current.text += `\n${line}`;
   else if (line.trim() !== '' && !start) current = undefined;
 }
 
-if (pending.size > 0)
-  console.log(
-    `docs: ${pending.size} @locvlm/runtime exports still have no doc comment (allowed for now): ${[...pending].join(', ')}`,
-  );
-const done = [...RUNTIME_PENDING].filter((name) => !pending.has(name));
-if (done.length > 0)
-  console.log(`docs: now documented, take off RUNTIME_PENDING in scripts/docs.mjs: ${done.join(', ')}`);
 for (const p of problems) console.log(`[${p.level}] ${p.text}`);
-if (result.status !== 0 && problems.length === 0 && pending.size === 0) {
+if (result.status !== 0 && problems.length === 0) {
   console.log(output.trim());
   console.log(`docs: typedoc exited with ${result.status}`);
   process.exit(1);

@@ -64,9 +64,5 @@ export {
   sniffImageType,
 } from './openai/model.js';
 export type { LocationPrompts } from './transformers-js/family.js';
-export {
-  loadTransformersJs,
-  TransformersJsModel,
-  type TransformersJsModelOptions,
-} from './transformers-js/model.js';
+export { TransformersJsModel, type TransformersJsModelOptions } from './transformers-js/model.js';
 export { TRANSFORMERS_JS_FAMILIES } from './transformers-js/registry.js';

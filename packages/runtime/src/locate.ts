@@ -14,6 +14,7 @@ import { loadSharp } from './image/preprocess.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, readImageSource } from './image/source.js';
 import type { GenerateOptions, GenerateResult, ImageSource, VisionLanguageModel } from './model.js';
 
+/** A question about one image, and how to read the locations in the answer. */
 export interface AskRequest extends GenerateOptions {
   image: ImageSource;
   /** The user's text; the image goes in front of it (LLaVA's `<image>\n` + question). */
@@ -32,6 +33,7 @@ export interface AskRequest extends GenerateOptions {
   system?: string;
 }
 
+/** A location read from an answer, in photo pixels and as the model wrote it. */
 export interface AnswerLocation {
   /** In pixels of the original image. */
   location: Location;
@@ -43,6 +45,7 @@ export interface AnswerLocation {
   end: number;
 }
 
+/** The answer to `ask`, with every location in it mapped back to the photo. */
 export interface AskResult extends GenerateResult {
   locations: AnswerLocation[];
   /** Text that looked like a location but could not be read (partial, out of range, malformed). */

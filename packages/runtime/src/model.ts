@@ -11,12 +11,14 @@ export type ContentPart =
   | { type: 'image'; image: ImageSource }
   | { type: 'video'; frames: ImageSource[] };
 
+/** One chat turn: a role and its text, or text, image and video parts in order. */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   /** Plain text, or parts in order (images where they appear in the conversation). */
   content: string | ContentPart[];
 }
 
+/** How to generate: token budget, sampling, stop strings, details, abort. */
 export interface GenerateOptions {
   /** Upper bound on generated tokens (LLaVA's eval default is 128). */
   maxNewTokens?: number;
@@ -32,10 +34,12 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
+/** Chat messages plus generation options: what every model's `generate` and `stream` take. */
 export interface GenerateRequest extends GenerateOptions {
   messages: ChatMessage[];
 }
 
+/** Generated text, why it ended, and (when asked) token ids and timings. */
 export interface GenerateResult {
   text: string;
   finishReason: 'stop' | 'length';
@@ -44,9 +48,14 @@ export interface GenerateResult {
   timing?: { promptMs: number; firstTokenMs: number; totalMs: number; newTokens: number };
 }
 
+/**
+ * The one model interface of LocVLM-TS: images and chat messages in, text out. Local ONNX models, transformers.js
+ * families and OpenAI-compatible servers all implement it; pseudo-data and eval take it as an argument.
+ */
 export interface VisionLanguageModel {
   /** A name for reports and run files, e.g. the model directory or `endpoint#model`. */
   readonly id: string;
+  /** The whole answer at once. */
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /** Text deltas as they are generated. */
   stream(request: GenerateRequest): AsyncIterable<string>;

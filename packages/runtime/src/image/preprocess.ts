@@ -23,6 +23,7 @@ export interface PreprocessPlan {
   crop: { left: number; top: number; width: number; height: number };
 }
 
+/** One image as the model sees it: CHW float32 pixel values and the plan that made them. */
 export interface PreprocessedImage {
   /** CHW float32, normalised: the vision encoder's `pixel_values` for one image. */
   pixelValues: Float32Array;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../errors.js';
 import type { ImageSource } from '../model.js';
 
+/** Bounds on an image before it is decoded: encoded bytes, decoded pixels, and whether URLs may be fetched. */
 export interface ImageLimits {
   /** Largest encoded image accepted, in bytes (default 64 MiB). */
   maxBytes?: number;

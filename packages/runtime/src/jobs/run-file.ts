@@ -13,9 +13,11 @@ export interface RunFile<T> {
   readonly path: string;
   /** Results already in the file when it was opened, plus those appended since, by key. */
   readonly done: ReadonlyMap<string, T>;
+  /** Whether an entry with this key is already in the file (done in an earlier run). */
   has(key: string): boolean;
   /** Append one finished item. Appends are written in call order, one whole line each. */
   append(key: string, value: T): Promise<void>;
+  /** Flush and close the file. */
   close(): Promise<void>;
 }
 

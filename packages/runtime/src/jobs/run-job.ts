@@ -1,6 +1,7 @@
 import { RuntimeError } from '../errors.js';
 import type { RunFile } from './run-file.js';
 
+/** Progress of a job, reported after each finished item. */
 export interface JobProgress {
   /** Items finished, including those found already done in the run file. */
   done: number;
@@ -12,18 +13,22 @@ export interface JobProgress {
   etaMs: number | undefined;
 }
 
+/** A resumable job: the items, how each is keyed and worked on, and where results go. */
 export interface RunJobOptions<Item, Result> {
   items: readonly Item[];
   /** A stable key per item, e.g. `image_id:annotation_id:objective`; keys must be unique. */
   keyOf: (item: Item) => string;
+  /** Does one item; the signal fires when the job is aborted. */
   work: (item: Item, context: { signal: AbortSignal }) => Promise<Result>;
   runFile: RunFile<Result>;
   /** Items worked on at once (default 1). */
   concurrency?: number;
+  /** Called after each finished item (apps draw progress; the library never prints). */
   onProgress?: (progress: JobProgress) => void;
   signal?: AbortSignal;
 }
 
+/** One line of a job's run file: the item's key, the item and its result. */
 export interface JobEntry<Item, Result> {
   item: Item;
   key: string;

@@ -108,6 +108,7 @@ export interface ImageProcessingConfig {
   doRescale: boolean;
 }
 
+/** What a LLaVA-family model directory's JSON files say, resolved and checked (see `loadModelConfig`). */
 export interface ModelConfig {
   dir: string;
   modelType: string;

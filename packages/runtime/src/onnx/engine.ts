@@ -14,6 +14,7 @@ import { type ComponentFile, type DtypeOption, resolveModelFiles } from './model
 import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice, loadOrt, type Ort } from './ort.js';
 import { argmax, SeededRandom, sampleToken } from './sampling.js';
 
+/** onnxruntime session settings of the LLaVA engine: device, dtype, threads, optimisation level. */
 export interface SessionOptions {
   /** 'auto' (default): CUDA when installed and a GPU is present, else CPU. */
   device?: DeviceChoice;

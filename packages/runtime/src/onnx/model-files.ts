@@ -24,6 +24,7 @@ export const DTYPE_SUFFIXES = {
 /** A weight format a graph file comes in (`q8` is onnxruntime's dynamic 8-bit quantization, `_quantized.onnx`). */
 export type Dtype = keyof typeof DTYPE_SUFFIXES;
 
+/** Every dtype name transformers.js knows, in its order. */
 export const DTYPES = Object.keys(DTYPE_SUFFIXES) as Dtype[];
 
 /**

@@ -22,6 +22,7 @@ import { conversationRenderer, DEFAULT_CONVERSATION_TEMPLATE } from './render.js
 import { TextTracker } from './text.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 
+/** Options of `loadOnnxModel` (and `loadModel`): session settings plus image, chat-format and video handling. */
 export interface OnnxModelOptions extends SessionOptions {
   /** Override config.json's `locvlm.image_aspect_ratio`: 'pad' (LLaVA-1.5, the default) pads to a square first. */
   imageAspectRatio?: 'pad' | 'square' | 'none';
@@ -79,6 +80,7 @@ export interface CompletionRequest extends GenerateOptions {
   useCache?: boolean;
 }
 
+/** A raw completion's result, with the prompt length and each image's preprocessing plan. */
 export interface CompletionResult extends GenerateResult {
   /** Tokens in the prompt after image expansion. */
   promptTokens: number;
@@ -139,6 +141,10 @@ function checkOptions(o: GenerateOptions): void {
     bad('stop must be an array of non-empty strings');
 }
 
+/**
+ * A LLaVA-family model on this package's own engine (onnxruntime-node): `generate`/`stream` on chat messages,
+ * raw `complete` on prompt text, batched runs, and its preprocessing as a frame transform for locations.
+ */
 export class OnnxVisionLanguageModel implements VisionLanguageModel {
   readonly id: string;
   private frame: FrameTransform | undefined;
@@ -481,6 +487,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     return { ...options, prompt, images };
   }
 
+  /** Render the messages in the model's chat format and generate the answer. */
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { promptTokens: _p, imagePlans: _i, ...result } = await this.complete(this.render(request));
     return result;

@@ -20,8 +20,10 @@ export function loadOrt(): Promise<Ort> {
   return ortPromise;
 }
 
+/** Where to run: 'auto' picks CUDA when its provider is installed and a GPU is visible, else CPU. */
 export type DeviceChoice = 'auto' | 'cpu' | 'cuda';
 
+/** The execution provider chosen, and why. */
 export interface ExecutionProviderChoice {
   /** The provider sessions are created with. */
   provider: 'cpu' | 'cuda';

@@ -6,6 +6,7 @@ import type { ChatMessage, GenerateRequest } from '../model.js';
 import type { ModelConfig } from './config.js';
 import type { MediaInput, PromptRenderer } from './model.js';
 
+/** LLaVA's conversation template used when a model names none and ships no Jinja template. */
 export const DEFAULT_CONVERSATION_TEMPLATE: ChatTemplateName = 'llava_v1';
 
 /**

@@ -12,6 +12,7 @@ import type {
   VisionLanguageModel,
 } from '../model.js';
 
+/** One OpenAI-compatible server: its base URL and, optionally, its own API key. */
 export interface OpenAIEndpoint {
   /** Base URL without the `/v1/chat/completions` suffix, e.g. `http://127.0.0.1:8000`. */
   baseUrl: string;
@@ -21,6 +22,7 @@ export interface OpenAIEndpoint {
   headers?: Record<string, string>;
 }
 
+/** A pool of OpenAI-compatible servers serving one model, with concurrency, retries and limits. */
 export interface OpenAIModelOptions {
   /** One endpoint or several; each request goes to the least busy one. */
   endpoints: Array<string | OpenAIEndpoint>;
@@ -84,6 +86,7 @@ class RetryableError extends Error {
   }
 }
 
+/** Any OpenAI-compatible chat-completions server (vLLM, Ollama, llama.cpp, `locvlm serve`) as a model. */
 export class OpenAICompatibleModel implements VisionLanguageModel {
   readonly id: string;
   private readonly endpoints: EndpointState[];
@@ -259,6 +262,7 @@ export class OpenAICompatibleModel implements VisionLanguageModel {
     });
   }
 
+  /** Send the chat to one of the endpoints (with retries) and return its answer. */
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const t0 = performance.now();
     const { response, release } = await this.post(request, false);

@@ -56,6 +56,8 @@ export interface TransformersJsFamily {
 
 /** How a family is asked where an object is, and what is in a region (given as its own location text). */
 export interface LocationPrompts {
+  /** The request for the box of `object` (LocPred). */
   locate?(object: string): string;
+  /** The request for a description of the region written as `locationText` (RevLoc). */
   describe?(locationText: string): string;
 }

@@ -13,6 +13,7 @@ import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoic
 import type { FamilyFiles, LocationPrompts, TjsRawImage, TransformersJs, TransformersJsFamily } from './family.js';
 import { transformersJsFamily } from './registry.js';
 
+/** Options of a model transformers.js runs: weights, device, image limits. */
 export interface TransformersJsModelOptions {
   /** Weights to load, with transformers.js's names (one dtype, or one per graph); default config.json's, else fp32. */
   dtype?: DtypeOption;
@@ -77,6 +78,10 @@ function specialTokenIds(
   return ids;
 }
 
+/**
+ * A model of a family transformers.js runs (Florence-2, Qwen-VL, PaliGemma, ...), behind the same interface, with
+ * its family's location format, prompts and preprocessing frame. Made by `loadModel`.
+ */
 export class TransformersJsModel implements VisionLanguageModel {
   readonly id: string;
   /** Which engine runs the model. */
@@ -203,6 +208,7 @@ export class TransformersJsModel implements VisionLanguageModel {
     return this.adapter.frame(this.files);
   }
 
+  /** What was loaded: family, model_type, engine, dtype per graph, provider, location format and tasks. */
   describe() {
     return {
       family: this.family,
@@ -334,6 +340,7 @@ export class TransformersJsModel implements VisionLanguageModel {
     return result;
   }
 
+  /** Build the family's inputs from the chat and generate the answer. */
   generate(request: GenerateRequest): Promise<GenerateResult> {
     return this.run(request);
   }
