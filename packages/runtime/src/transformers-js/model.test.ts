@@ -113,7 +113,9 @@ describe('Florence-2 (encoder-decoder, task prompts, <loc_N>)', () => {
       expect(answer.locations.map((l) => l.location.label)).toEqual(theirs.labels);
       answer.locations.forEach((l, i) => {
         const box = (l.location as { box: number[] }).box;
-        theirs.bboxes[i]!.forEach((v, k) => expect(box[k]).toBeCloseTo(v, 9));
+        theirs.bboxes[i]!.forEach((v, k) => {
+          expect(box[k]).toBeCloseTo(v, 9);
+        });
       });
     }
   }, 60_000);
@@ -184,7 +186,9 @@ describe('Qwen-VL boxes back to photo pixels (scripted decoders write a known an
       const expected = [(4 * w) / r.width, (6 * h) / r.height, (20 * w) / r.width, (24 * h) / r.height];
       expect(answer.locations).toHaveLength(1);
       const box = (answer.locations[0]!.location as { box: number[] }).box;
-      expected.forEach((v, k) => expect(box[k]).toBeCloseTo(v, 9));
+      expected.forEach((v, k) => {
+        expect(box[k]).toBeCloseTo(v, 9);
+      });
       expect(answer.locations[0]!.location.label).toBe('cat');
     }
   }, 60_000);
@@ -201,9 +205,9 @@ describe('Qwen-VL boxes back to photo pixels (scripted decoders write a known an
         expect(answer.text).toBe(text);
         expect(answer.locations).toHaveLength(1);
         const box = (answer.locations[0]!.location as { box: number[] }).box;
-        [(100 * w) / 1000, (200 * h) / 1000, (500 * w) / 1000, (700 * h) / 1000].forEach((v, k) =>
-          expect(box[k]).toBeCloseTo(v, 9),
-        );
+        [(100 * w) / 1000, (200 * h) / 1000, (500 * w) / 1000, (700 * h) / 1000].forEach((v, k) => {
+          expect(box[k]).toBeCloseTo(v, 9);
+        });
         expect(answer.locations[0]!.location.label).toBe('cat');
       }
     }, 60_000);
@@ -276,9 +280,9 @@ describe('PaliGemma, SmolVLM (Idefics3), Gemma 3', () => {
       expect(answer.text).toBe('<loc0100><loc0200><loc0900><loc0800> cat');
       const box = (answer.locations[0]!.location as { box: number[] }).box;
       // y1 x1 y2 x2 = 100 200 900 800 of 1023 (big_vision's encoding, read back exactly).
-      [(200 / 1023) * w, (100 / 1023) * h, (800 / 1023) * w, (900 / 1023) * h].forEach((v, k) =>
-        expect(box[k]).toBeCloseTo(v, 9),
-      );
+      [(200 / 1023) * w, (100 / 1023) * h, (800 / 1023) * w, (900 / 1023) * h].forEach((v, k) => {
+        expect(box[k]).toBeCloseTo(v, 9);
+      });
       expect(answer.locations[0]!.location.label).toBe('cat');
     }
   }, 60_000);
