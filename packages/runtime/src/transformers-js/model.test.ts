@@ -158,6 +158,31 @@ describe('Qwen2-VL, Qwen2.5-VL, Qwen3-VL (chat template, smart resize, M-RoPE)',
   }
 });
 
+describe('external data on the transformers.js engine', () => {
+  it('a Qwen2.5-VL export with every graph in two external data chunks gives the tokens of the inline one', async () => {
+    const inline = await ours('tiny-qwen2.5-vl');
+    const external = await ours('tiny-qwen2.5-vl-external');
+    const png = await noisePng(100, 60, 14);
+    const messages = userTurn(png, 'What is this?');
+    const a = await inline.generate({ messages, maxNewTokens: 10, details: true });
+    const b = await external.generate({ messages, maxNewTokens: 10, details: true });
+    expect(b.tokenIds).toEqual(a.tokenIds);
+    expect(b.tokenIds).toHaveLength(10);
+  }, 60_000);
+
+  it('names a missing chunk before transformers.js loads anything', async () => {
+    const { cp, rm, mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = join(await mkdtemp(join(tmpdir(), 'locvlm-tjs-ext-')), 'model');
+    await cp(`${fixturesDir}tiny-qwen2.5-vl-external`, dir, { recursive: true });
+    await rm(join(dir, 'onnx', 'vision_encoder.onnx_data_1'));
+    await expect(loadModel(dir, { device: 'cpu' })).rejects.toThrow(
+      /onnx\/vision_encoder\.onnx_data_1 is missing: config\.json transformers\.js_config\.use_external_data_format promises 2/,
+    );
+  });
+});
+
 describe('Qwen-VL boxes back to photo pixels (scripted decoders write a known answer)', () => {
   // Independent of our frame code: the size transformers.js resized to comes from its own image_grid_thw.
   async function resizedSize(dir: string, png: Uint8Array): Promise<{ width: number; height: number }> {
