@@ -73,6 +73,9 @@ export async function openRecordWriter(path: string, format: RecordFormat): Prom
   if (format === 'json') await append('[');
   const abort = async () => {
     stream.destroy();
+    // The stream opens its file asynchronously: wait until it is closed, or the open may land after the rm and
+    // leave the temporary file behind.
+    if (!stream.closed) await once(stream, 'close').catch(() => undefined);
     await rm(tmp, { force: true });
   };
   return {
