@@ -190,11 +190,14 @@ async function benchModel(dir: string) {
 }
 
 /** Median of interleaved runs of several contenders, alternating the order each round. */
-async function interleave(contenders: Record<string, () => Promise<Run>>): Promise<Record<string, Run[]>> {
+async function interleave(
+  contenders: Record<string, () => Promise<Run>>,
+  rounds = ROUNDS,
+): Promise<Record<string, Run[]>> {
   const names = Object.keys(contenders);
   const runs: Record<string, Run[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (const n of names) await contenders[n]!(); // warm-up
-  for (let i = 0; i < ROUNDS; i++) {
+  for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? names : [...names].reverse();
     for (const n of order) runs[n]!.push(await contenders[n]!());
   }
@@ -332,28 +335,32 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
     },
   ];
   const tokens = 64;
-  const runs = await interleave({
-    ours: async () => {
-      const r = await ours.generate({ messages, maxNewTokens: tokens, details: true });
-      const t = r.timing!;
-      return {
-        ttftMs: t.firstTokenMs,
-        decodeTokensPerSecond: ((t.newTokens - 1) * 1000) / (t.totalMs - t.firstTokenMs),
-        tokens: r.tokenIds!,
-      };
+  // Runs of a tiny model take tens of milliseconds: more of them, for a median the machine's noise does not move.
+  const runs = await interleave(
+    {
+      ours: async () => {
+        const r = await ours.generate({ messages, maxNewTokens: tokens, details: true });
+        const t = r.timing!;
+        return {
+          ttftMs: t.firstTokenMs,
+          decodeTokensPerSecond: ((t.newTokens - 1) * 1000) / (t.totalMs - t.firstTokenMs),
+          tokens: r.tokenIds!,
+        };
+      },
+      tjs: async () => {
+        const stamps: number[] = [];
+        const t0 = performance.now();
+        const inputs = await inputsFor();
+        const streamer = { put: () => stamps.push(performance.now()), end() {} };
+        await theirs.generate({ ...inputs, max_new_tokens: tokens, do_sample: false, streamer } as never);
+        // Measured as ours is: from the first new token (the first put is the prompt) until generate returns.
+        const first = stamps[1]!;
+        const done = performance.now();
+        return { ttftMs: first - t0, decodeTokensPerSecond: ((stamps.length - 2) * 1000) / (done - first), tokens: [] };
+      },
     },
-    tjs: async () => {
-      const stamps: number[] = [];
-      const t0 = performance.now();
-      const inputs = await inputsFor();
-      const streamer = { put: () => stamps.push(performance.now()), end() {} };
-      await theirs.generate({ ...inputs, max_new_tokens: tokens, do_sample: false, streamer } as never);
-      // Measured as ours is: from the first new token (the first put is the prompt) until generate returns.
-      const first = stamps[1]!;
-      const done = performance.now();
-      return { ttftMs: first - t0, decodeTokensPerSecond: ((stamps.length - 2) * 1000) / (done - first), tokens: [] };
-    },
-  });
+    Math.max(ROUNDS, 15),
+  );
   await ours.close();
   await theirs.dispose();
   return {
@@ -363,9 +370,6 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
 }
 
 const results = [await benchModel(tinyDir)];
-const haveBig = process.env.BENCH_SKIP_100M ? false : ensureBigModel();
-if (haveBig) results.push(await benchModel(bigDir));
-const haveQwen = process.env.BENCH_SKIP_100M ? false : ensureQwenModels();
 const benchImage = new Uint8Array(
   await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 180, g: 90, b: 40 } } })
     .composite([
@@ -374,7 +378,7 @@ const benchImage = new Uint8Array(
     .png()
     .toBuffer(),
 );
-const quantized = haveQwen ? await benchQuantized(qwenDir, benchImage) : undefined;
+// The adapter comparisons run before the ~100M models, whose load would add GC and memory noise to runs this short.
 const ADAPTER_FIXTURES = [
   'tiny-florence2',
   'tiny-qwen2-vl',
@@ -386,6 +390,11 @@ const ADAPTER_FIXTURES = [
 ];
 const adapters: Record<string, { ours: number; tjs: number }> = {};
 for (const fixture of ADAPTER_FIXTURES) adapters[fixture] = await benchAdapter(fixture, benchImage);
+const haveBig = process.env.BENCH_SKIP_100M ? false : ensureBigModel();
+if (haveBig) results.push(await benchModel(bigDir));
+const haveQwen = process.env.BENCH_SKIP_100M ? false : ensureQwenModels();
+const quantized = haveQwen ? await benchQuantized(qwenDir, benchImage) : undefined;
+
 const load = haveQwen ? loadRss(qwenExternalDir) : undefined;
 clearInterval(rssTimer);
 
