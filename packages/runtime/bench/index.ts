@@ -334,8 +334,8 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
       ],
     },
   ];
-  const tokens = 64;
-  // Runs of a tiny model take tens of milliseconds: more of them, for a median the machine's noise does not move.
+  const tokens = 128;
+  // Runs of a tiny model take tens of milliseconds: long ones, and many, for a median the machine's noise does not move.
   const runs = await interleave(
     {
       ours: async () => {
