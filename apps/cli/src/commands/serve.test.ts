@@ -138,6 +138,39 @@ describe('locvlm serve / studio processes', () => {
     expect(await exitCode(child)).toBe(0);
   }, 60_000);
 
+  it('serve answers OpenAI chat requests for every family transformers.js runs', async () => {
+    const png = await shapesPng(90, 60);
+    for (const [fixture, text] of [
+      ['tiny-florence2', '<CAPTION>'],
+      ['tiny-qwen2-vl', 'What is this?'],
+      ['tiny-qwen2.5-vl', 'What is this?'],
+      ['tiny-qwen3-vl', 'What is this?'],
+      ['tiny-paligemma', 'caption en'],
+      ['tiny-smolvlm', 'What is this?'],
+      ['tiny-gemma3', 'What is this?'],
+    ] as const) {
+      const { child, url } = await start(['serve', '--model', runtimeFixture(fixture), '--port', '0', '--quiet']);
+      const client = createOpenAIModel({ endpoints: [url], model: 'default', maxRetries: 0 });
+      const messages = [
+        {
+          role: 'user' as const,
+          content: [
+            { type: 'image' as const, image: { bytes: png } },
+            { type: 'text' as const, text },
+          ],
+        },
+      ];
+      const whole = await client.generate({ messages, maxNewTokens: 4 });
+      expect(whole.text.length, fixture).toBeGreaterThan(0);
+      let streamed = '';
+      for await (const delta of client.stream({ messages, maxNewTokens: 4 })) streamed += delta;
+      expect(streamed, fixture).toBe(whole.text);
+      await client.close();
+      child.kill('SIGTERM');
+      expect(await exitCode(child)).toBe(0);
+    }
+  }, 120_000);
+
   it('refuses a bad flag with exit code 2 before loading anything', async () => {
     const child = spawn(
       process.execPath,
