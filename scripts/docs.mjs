@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-
 const root = new URL('..', import.meta.url).pathname;
 const typedoc = join(dirname(createRequire(import.meta.url).resolve('typedoc/package.json')), 'bin', 'typedoc');
 const result = spawnSync(process.execPath, [typedoc, ...process.argv.slice(2)], {
