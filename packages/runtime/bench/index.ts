@@ -335,7 +335,7 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
     },
   ];
   const tokens = 128;
-  // Runs of a tiny model take tens of milliseconds: long ones, and many, for a median the machine's noise does not move.
+  // Runs of a tiny model take tens of milliseconds: long ones, and many (61), so that the medians settle within a few percent.
   const runs = await interleave(
     {
       ours: async () => {
@@ -359,7 +359,7 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
         return { ttftMs: first - t0, decodeTokensPerSecond: ((stamps.length - 2) * 1000) / (done - first), tokens: [] };
       },
     },
-    Math.max(ROUNDS, 15),
+    Math.max(ROUNDS, 61),
   );
   await ours.close();
   await theirs.dispose();

@@ -317,7 +317,8 @@ export class TransformersJsModel implements VisionLanguageModel {
         do_sample: temperature > 0,
         ...(temperature > 0 ? { temperature, top_p: request.topP ?? 1 } : {}),
         streamer,
-        stopping_criteria: [new StopCriteria()],
+        // Only when something can stop it early: a criterion costs a call per step.
+        ...(stops.length > 0 || signal ? { stopping_criteria: [new StopCriteria()] } : {}),
       } as never);
     } catch (cause) {
       throw new RuntimeError('BACKEND', `transformers.js generation failed: ${(cause as Error).message}`, { cause });
