@@ -197,19 +197,18 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
     expect(JSON.parse(rescored.out).accuracy).toBe(1);
   });
 
-  it("runs in-process on an ONNX model (the runtime's tiny random-weight fixture)", async () => {
-    const { dir, instances } = dataset();
-    const fixture = fileURLToPath(new URL('../../../../packages/runtime/fixtures/tiny-llava', import.meta.url));
-    const out = join(dir, 'run-onnx');
-    const result = await locvlm(
+  /** `locvlm eval hal-coco` on one image of the dataset with a local model directory (and more flags). */
+  const evalLocal = (fixture: string, data: { dir: string; instances: string }, out: string, ...flags: string[]) =>
+    locvlm(
       'eval',
       'hal-coco',
       '--model',
-      fixture,
+      fileURLToPath(new URL(`../../../../packages/runtime/fixtures/${fixture}`, import.meta.url)),
+      ...flags,
       '--data',
-      instances,
+      data.instances,
       '--images',
-      dir,
+      data.dir,
       '--out',
       out,
       '--limit',
@@ -218,6 +217,11 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
       '4',
       '--no-progress',
     );
+
+  it("runs in-process on an ONNX model (the runtime's tiny random-weight fixture)", async () => {
+    const data = dataset();
+    const out = join(data.dir, 'run-onnx');
+    const result = await evalLocal('tiny-llava', data, out);
     expect(result.err).toContain('hal-coco: 4 samples');
     expect(result.code).toBe(0);
     // Random weights answer nonsense, but every answer is cached and scored.
@@ -226,75 +230,20 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
     expect(JSON.parse(lines[0]!).config.model).toContain('tiny-llava');
     expect(lines).toHaveLength(5);
     // Other weights are another model: the run file records them, so a resume cannot mix the two.
-    const q4 = await locvlm(
-      'eval',
-      'hal-coco',
-      '--model',
-      fixture,
-      '--dtype',
-      'q4',
-      '--data',
-      instances,
-      '--images',
-      dir,
-      '--out',
-      out,
-      '--limit',
-      '1',
-      '--max-new-tokens',
-      '4',
-      '--no-progress',
-    );
+    const q4 = await evalLocal('tiny-llava', data, out, '--dtype', 'q4');
     expect(q4.code).not.toBe(0);
     expect(q4.err).toMatch(/#q4/);
-    const fresh = join(dir, 'run-onnx-q4');
-    const ok = await locvlm(
-      'eval',
-      'hal-coco',
-      '--model',
-      fixture,
-      '--dtype',
-      'q4',
-      '--data',
-      instances,
-      '--images',
-      dir,
-      '--out',
-      fresh,
-      '--limit',
-      '1',
-      '--max-new-tokens',
-      '4',
-      '--no-progress',
-    );
+    const fresh = join(data.dir, 'run-onnx-q4');
+    const ok = await evalLocal('tiny-llava', data, fresh, '--dtype', 'q4');
     expect(ok.code).toBe(0);
     const q4Lines = readFileSync(join(fresh, 'predictions.jsonl'), 'utf8').trim().split('\n');
     expect(JSON.parse(q4Lines[0]!).config.model).toMatch(/tiny-llava#q4$/);
   });
 
   it('runs in-process on a family transformers.js runs (a Qwen2.5-VL export)', async () => {
-    const { dir, instances } = dataset();
-    const fixture = fileURLToPath(new URL('../../../../packages/runtime/fixtures/tiny-qwen2.5-vl', import.meta.url));
-    const out = join(dir, 'run-qwen');
-    const result = await locvlm(
-      'eval',
-      'hal-coco',
-      '--model',
-      fixture,
-      '--dtype',
-      'q4',
-      '--data',
-      instances,
-      '--images',
-      dir,
-      '--out',
-      out,
-      '--limit',
-      '1',
-      '--max-new-tokens',
-      '3',
-      '--no-progress',
-    );
+    const data = dataset();
+    const out = join(data.dir, 'run-qwen');
+    const result = await evalLocal('tiny-qwen2.5-vl', data, out, '--dtype', 'q4');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.out)).toMatchObject({ task: 'hal-coco', samples: 4, answered: 4, missing: 0 });
     const first = JSON.parse(readFileSync(join(out, 'predictions.jsonl'), 'utf8').split('\n')[0]!);

@@ -1,10 +1,10 @@
 // A model's own Jinja chat template, rendered with @huggingface/jinja exactly as transformers.js's
 // `apply_chat_template(messages, { add_generation_prompt: true })` does: same engine, same variables (messages, the
 // tokenizer's special tokens), same message shape ({ role, content: string | [{ type: 'text', text } | { type: 'image' }] }).
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { RuntimeError } from '../errors.js';
+import { parseJsonObject as parseJson, readOptionalText as readOptional } from '../json-file.js';
 import type { ChatMessage, GenerateRequest } from '../model.js';
 import type { MediaInput } from './model.js';
 
@@ -28,27 +28,6 @@ export interface ChatTemplate {
 
 // transformers.js's SPECIAL_TOKEN_ATTRIBUTES.
 const SPECIAL_TOKEN_KEYS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'];
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new RuntimeError('MODEL_FILES', `cannot read ${path}: ${(cause as Error).message}`, { cause });
-  }
-}
-
-function parseJson(text: string, path: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    throw new Error('not a JSON object');
-  } catch (cause) {
-    throw new RuntimeError('MODEL_FILES', `${path} is not a valid JSON object: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-}
 
 /** A template value as tokenizer_config.json may hold it: a string, or a list of { name, template } (use 'default'). */
 function templateText(value: unknown, path: string): string {

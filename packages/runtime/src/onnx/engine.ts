@@ -6,10 +6,11 @@
 // come from a table read once at load instead of a session call per step, and only the last row of logits is read.
 // onnxruntime-node 1.30 has no IO binding, and its preallocated outputs (run(feeds, fetches)) still copy each output
 // into a new JS buffer, which measured slower here, so they are not used (see README, "KV cache").
+// Half floats as onnxruntime-node passes them (Uint16Array bits): video-pool's helpers, which its pooling graph uses too.
+import { fromFloat16Bits as float16ToFloat32, toFloat16Bits as float32ToFloat16 } from '@locvlm/video-pool';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { RuntimeError } from '../errors.js';
 import type { ModelConfig } from './config.js';
-import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 import { type ComponentFile, type DtypeOption, resolveModelFiles } from './model-files.js';
 import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice, loadOrt, type Ort } from './ort.js';
 import { argmax, SeededRandom, sampleToken } from './sampling.js';

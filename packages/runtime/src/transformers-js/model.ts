@@ -1,12 +1,13 @@
 // Every vision-language family our own engine does not run, run by transformers.js (an optional peer dependency,
 // loaded on first use), behind the same VisionLanguageModel interface: same generate/stream/close, plus the family's
 // location format and the frame of its preprocessing so `ask` maps its boxes back to photo pixels.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CodecSpec, FrameTransform } from '@locvlm/coord-codec';
 import { RuntimeError } from '../errors.js';
 import { decodeImage } from '../image/preprocess.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
+import { readJsonObject } from '../json-file.js';
 import type { ChatMessage, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
 import { type DtypeOption, resolveModelFiles } from '../onnx/model-files.js';
 import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from '../onnx/ort.js';
@@ -39,25 +40,6 @@ export function loadTransformersJs(): Promise<TransformersJs> {
     },
   );
   return tjsPromise;
-}
-
-async function readJsonObject(path: string, required: boolean): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    if (!required && (cause as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new RuntimeError('MODEL_FILES', `cannot read model file ${path}: ${(cause as Error).message}`, { cause });
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    throw new Error('not a JSON object');
-  } catch (cause) {
-    throw new RuntimeError('MODEL_FILES', `${path} is not a valid JSON object: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
 }
 
 /** Token ids of the given kinds (eos/pad/bos) from the tokenizer and the configs. */

@@ -3,19 +3,10 @@
 // (<start_of_image> + mm_tokens_per_image soft tokens). Neither was trained to write boxes: give a codec.
 import { identity } from '@locvlm/coord-codec';
 import type { TransformersJsFamily } from '../family.js';
-import { hfMessages } from './chat.js';
+import { prepareFromChatTemplate } from './chat.js';
 import { stretchFrame } from './paligemma.js';
 
-const prepare: TransformersJsFamily['prepare'] = async ({ processor }, messages, images) => {
-  const prompt = processor.apply_chat_template(hfMessages(messages) as never, {
-    add_generation_prompt: true,
-  }) as string;
-  const inputs = await (processor as unknown as (t: string, i: unknown) => Promise<Record<string, unknown>>)(
-    prompt,
-    images.length > 0 ? images : null,
-  );
-  return { prompt, inputs };
-};
+const prepare = prepareFromChatTemplate;
 
 export const smolvlm: TransformersJsFamily = {
   name: 'smolvlm',

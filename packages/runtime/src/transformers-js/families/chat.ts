@@ -1,6 +1,7 @@
 // Chat messages in the shapes transformers.js's processors and chat templates take.
 import { RuntimeError } from '../../errors.js';
 import type { ChatMessage } from '../../model.js';
+import type { TransformersJsFamily } from '../family.js';
 
 /** Typed parts ({ type: 'text', text } / { type: 'image' }), as Hugging Face chat templates read them. */
 export function hfMessages(messages: readonly ChatMessage[]): Array<{ role: string; content: unknown }> {
@@ -34,3 +35,18 @@ export function expectImages<T>(images: T[], count: number, family: string): T[]
     throw new RuntimeError('BAD_INPUT', `${family} takes ${count} image(s) per request, got ${images.length}`);
   return images;
 }
+
+/**
+ * The way in of families whose processor renders a chat template with typed image parts and then takes
+ * (text, images): Qwen-VL, SmolVLM / Idefics3, Gemma 3.
+ */
+export const prepareFromChatTemplate: TransformersJsFamily['prepare'] = async ({ processor }, messages, images) => {
+  const prompt = processor.apply_chat_template(hfMessages(messages) as never, {
+    add_generation_prompt: true,
+  }) as string;
+  const inputs = await (processor as unknown as (t: string, i: unknown) => Promise<Record<string, unknown>>)(
+    prompt,
+    images.length > 0 ? images : null,
+  );
+  return { prompt, inputs };
+};

@@ -4,7 +4,7 @@
 // Qwen2.5-VL JSON bbox_2d in pixels of the resized input, Qwen3-VL JSON bbox_2d in 0..1000.
 import { smartResize } from '@locvlm/coord-codec';
 import type { FamilyFiles, TransformersJsFamily } from '../family.js';
-import { hfMessages } from './chat.js';
+import { prepareFromChatTemplate } from './chat.js';
 
 function qwenFrame({ preprocessor }: FamilyFiles) {
   const size = (preprocessor.size ?? {}) as { shortest_edge?: number; longest_edge?: number };
@@ -21,16 +21,7 @@ const prompts = {
   locate: (object: string) => `Outline the position of ${object} and output all the coordinates in JSON format.`,
 };
 
-const prepare: TransformersJsFamily['prepare'] = async ({ processor }, messages, images) => {
-  const prompt = processor.apply_chat_template(hfMessages(messages) as never, {
-    add_generation_prompt: true,
-  }) as string;
-  const inputs = await (processor as unknown as (t: string, i: unknown) => Promise<Record<string, unknown>>)(
-    prompt,
-    images.length > 0 ? images : null,
-  );
-  return { prompt, inputs };
-};
+const prepare = prepareFromChatTemplate;
 
 export const qwen2Vl: TransformersJsFamily = {
   name: 'qwen2-vl',
