@@ -259,3 +259,14 @@ async function checkExternalData(path: string, onnxDir: string): Promise<string[
   }
   return [...sizes.keys()];
 }
+
+/**
+ * A local model's id: its directory, with the weights named when they are not all fp32 (`dir#q4`, or
+ * `dir#vision_encoder=fp16,decoder_model_merged=q4`), since run files and reports key results on it.
+ */
+export function modelIdFor(dir: string, dtypes: ReadonlyArray<readonly [component: string, dtype: string]>): string {
+  const values = dtypes.map(([, d]) => d);
+  if (values.every((d) => d === 'fp32')) return dir;
+  if (values.every((d) => d === values[0])) return `${dir}#${values[0]}`;
+  return `${dir}#${dtypes.map(([c, d]) => `${c}=${d}`).join(',')}`;
+}

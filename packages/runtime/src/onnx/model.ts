@@ -16,7 +16,7 @@ import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, Vis
 import { type ChatTemplate, type ChatTemplateSource, loadChatTemplate, renderChatTemplate } from './chat-template.js';
 import { loadModelConfig, type ModelConfig } from './config.js';
 import { type DecodeOutput, LlavaEngine, type PreparedSequence, type SessionOptions } from './engine.js';
-import type { Dtype } from './model-files.js';
+import { type Dtype, modelIdFor } from './model-files.js';
 import type { ExecutionProviderChoice } from './ort.js';
 import { conversationRenderer, DEFAULT_CONVERSATION_TEMPLATE } from './render.js';
 import { TextTracker } from './text.js';
@@ -157,11 +157,10 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     /** The model's own Jinja chat template, when it ships one. */
     readonly chatTemplate?: ChatTemplate,
   ) {
-    // Run files and reports key results on the id, so weights other than fp32 are part of it.
-    const dtypes = runner.files.map((f) => f.dtype);
-    if (dtypes.every((d) => d === 'fp32')) this.id = config.dir;
-    else if (dtypes.every((d) => d === dtypes[0])) this.id = `${config.dir}#${dtypes[0]}`;
-    else this.id = `${config.dir}#${runner.files.map((f) => `${f.component}=${f.dtype}`).join(',')}`;
+    this.id = modelIdFor(
+      config.dir,
+      runner.files.map((f) => [f.component, f.dtype] as const),
+    );
   }
 
   /** Which engine runs the model: this package's own decode loop ('transformers.js' for other families). */

@@ -9,7 +9,7 @@ import { decodeImage } from '../image/preprocess.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
 import { readJsonObject } from '../json-file.js';
 import type { ChatMessage, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
-import { type DtypeOption, resolveModelFiles } from '../onnx/model-files.js';
+import { type DtypeOption, modelIdFor, resolveModelFiles } from '../onnx/model-files.js';
 import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from '../onnx/ort.js';
 import type { FamilyFiles, LocationPrompts, TjsRawImage, TransformersJs, TransformersJsFamily } from './family.js';
 import { transformersJsFamily } from './registry.js';
@@ -88,15 +88,7 @@ export class TransformersJsModel implements VisionLanguageModel {
     private readonly hidden: Set<number>,
     private readonly options: TransformersJsModelOptions,
   ) {
-    const values = Object.values(dtypes);
-    this.id =
-      values.every((d) => d === 'fp32') || values.length === 0
-        ? dir
-        : values.every((d) => d === values[0])
-          ? `${dir}#${values[0]}`
-          : `${dir}#${Object.entries(dtypes)
-              .map(([c, d]) => `${c}=${d}`)
-              .join(',')}`;
+    this.id = modelIdFor(dir, Object.entries(dtypes));
   }
 
   /** Load a model directory of a family transformers.js runs (see `TRANSFORMERS_JS_FAMILIES`), local files only. */
