@@ -57,8 +57,12 @@ export interface VisionLanguageModel {
   readonly id: string;
   /** The whole answer at once. */
   generate(request: GenerateRequest): Promise<GenerateResult>;
-  /** Text deltas as they are generated. */
-  stream(request: GenerateRequest): AsyncIterable<string>;
+  /**
+   * Text deltas as they are generated. The iterator's last result (`{ done: true, value }`, seen when iterating
+   * with `next()`) carries the finished answer's `GenerateResult` (why it stopped: `finishReason`) where the model
+   * knows it; `for await` loops see only the deltas.
+   */
+  stream(request: GenerateRequest): AsyncIterable<string, GenerateResult | undefined>;
   /** Free sessions, sockets and workers. */
   close(): Promise<void>;
 }

@@ -61,16 +61,24 @@ export async function decodeImage(bytes: Uint8Array, options: { maxPixels: numbe
     );
   }
   const n = info.width * info.height;
-  const rgb = new Uint8Array(n * 3);
   const c = info.channels;
-  if (c === 3) rgb.set(data.subarray(0, n * 3));
-  else if (c === 4 || c === 1 || c === 2) {
-    for (let i = 0; i < n; i++) {
-      const s = i * c;
-      const r = data[s]!;
-      rgb[i * 3] = r;
-      rgb[i * 3 + 1] = c >= 3 ? data[s + 1]! : r;
-      rgb[i * 3 + 2] = c >= 3 ? data[s + 2]! : r;
+  // Three channels: sharp's buffer is already the answer (no second copy of a large image).
+  if (c === 3)
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, n * 3) };
+  const rgb = new Uint8Array(n * 3);
+  if (c === 4 || c === 1 || c === 2) {
+    // In slices, yielding between them: a 40-megapixel image must not hold the event loop (a server's /health).
+    const slice = 1 << 20;
+    for (let from = 0; from < n; from += slice) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      const to = Math.min(n, from + slice);
+      for (let i = from; i < to; i++) {
+        const s = i * c;
+        const r = data[s]!;
+        rgb[i * 3] = r;
+        rgb[i * 3 + 1] = c >= 3 ? data[s + 1]! : r;
+        rgb[i * 3 + 2] = c >= 3 ? data[s + 2]! : r;
+      }
     }
   } else {
     throw new RuntimeError('IMAGE', `${options.where} has ${c} channels; expected 1 to 4`);
@@ -250,17 +258,201 @@ export function cropRgb(
 
 const RESAMPLE_CODES = { nearest: 0, bilinear: 2, bicubic: 3 } as const;
 
-/** Run a plan on decoded pixels; checks that each op starts from the size the plan expects. */
-export async function executePlan(rgb: RgbImage, ops: readonly PixelOp[]): Promise<RgbImage> {
-  let image = rgb;
-  for (const op of ops) {
-    if (op.from.width !== image.width || op.from.height !== image.height) {
+/** Where a padded canvas is: its size, the image's place on it and the colour around it. */
+export interface PadCanvas {
+  width: number;
+  height: number;
+  left: number;
+  top: number;
+  fill: [number, number, number];
+}
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+// How far (in source pixels) past its sampling position an output pixel's interpolation window can read: bicubic
+// reads 1 before and 2 after; one more on each side for safety.
+const KERNEL_REACH = 3;
+// Largest canvas piece held at once (bytes): bounds memory whatever the canvas size.
+const PIECE_BYTES = 32 * 1024 * 1024;
+
+/** Mark, in a mask of `size` canvas pixels along one axis, every pixel that output indices [from, to) may read. */
+function markRead(mask: Uint8Array, from: number, to: number, scale: number): void {
+  for (let i = from; i < to; i++) {
+    // Either pixel-centre convention: i / s (corner) or (i + 0.5) / s - 0.5 (centre).
+    for (const at of [i / scale, (i + 0.5) / scale - 0.5]) {
+      const c = Math.floor(at);
+      mask.fill(1, Math.max(0, c - KERNEL_REACH), Math.max(0, Math.min(mask.length, c + KERNEL_REACH + 1)));
+    }
+  }
+}
+
+/** Runs [start, end) of set entries of a mask. */
+function maskRuns(mask: Uint8Array, from = 0, to = mask.length): Span[] {
+  const runs: Span[] = [];
+  let i = from;
+  while (i < to) {
+    if (!mask[i]) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < to && mask[i]) i++;
+    runs.push({ start, end: i });
+  }
+  return runs;
+}
+
+/**
+ * Resize `image` as if it were first pasted on `canvas` and the whole canvas resized to `width` x `height` (the
+ * same pixels, byte for byte), without building the canvas. sharp's affine resize reads only a few canvas pixels
+ * around each output pixel's sampling position, so output rows are computed in chunks from pieces of the canvas in
+ * which only the pixels some output pixel reads are written (a 20000x2000 photo padded to 20000x20000 and resized
+ * to 336x336 writes a small part of the canvas, 32 MB at a time). Pieces span the canvas's full width from column 0 because sharp
+ * (libvips) accumulates the horizontal sampling position along a row, so only rows that start where the full
+ * canvas's rows start sample at exactly the same positions; vertical positions are computed per row, so a piece may
+ * start at any canvas row.
+ */
+export async function resizePadded(
+  image: RgbImage,
+  canvas: PadCanvas,
+  width: number,
+  height: number,
+  resample: 0 | 2 | 3,
+  options: { pieceBytes?: number } = {},
+): Promise<RgbImage> {
+  const sx = width / canvas.width;
+  const sy = height / canvas.height;
+  const out = new Uint8Array(width * height * 3);
+  const readColumns = new Uint8Array(canvas.width);
+  markRead(readColumns, 0, width, sx);
+  const rowBytes = canvas.width * 3;
+  const maxRows = Math.max(4 * KERNEL_REACH, Math.floor((options.pieceBytes ?? PIECE_BYTES) / rowBytes));
+  const rowsPerChunk = Math.max(1, Math.floor((maxRows - 2 * KERNEL_REACH - 4) * sy));
+  const readRows = new Uint8Array(canvas.height);
+  const fillRow = new Uint8Array(rowBytes);
+  fillRgb(fillRow, canvas.fill);
+  // Columns read on rows outside the image are all fill; on image rows, those left and right of the image.
+  const fillRuns = maskRuns(readColumns);
+  const sideRuns = [
+    ...maskRuns(readColumns, 0, Math.min(canvas.width, canvas.left)),
+    ...maskRuns(readColumns, Math.max(0, canvas.left + image.width), canvas.width),
+  ];
+  let pieceBuffer: Uint8Array | undefined;
+  for (let y0 = 0; y0 < height; y0 += rowsPerChunk) {
+    const rows = { start: y0, end: Math.min(height, y0 + rowsPerChunk) };
+    // Canvas rows the chunk reads, clamped to the canvas (past a canvas edge sharp's own edge rule applies, as it
+    // does on the full canvas, because the piece's edge is the canvas edge there).
+    const top = Math.max(0, Math.floor(rows.start / sy) - KERNEL_REACH - 1);
+    const bottom = Math.min(canvas.height, Math.ceil(rows.end / sy) + KERNEL_REACH + 1);
+    readRows.fill(0, top, bottom);
+    markRead(readRows, rows.start, rows.end, sy);
+    // One buffer for every chunk: unread pixels keep whatever an earlier chunk left there, which nothing reads.
+    if (!pieceBuffer || pieceBuffer.length < (bottom - top) * rowBytes)
+      pieceBuffer = new Uint8Array(Math.max(bottom - top, Math.min(canvas.height, maxRows)) * rowBytes);
+    const piece = pieceBuffer.subarray(0, (bottom - top) * rowBytes);
+    for (const run of maskRuns(readRows, top, bottom)) {
+      for (let y = run.start; y < run.end; y++) {
+        const at = (y - top) * rowBytes;
+        const iy = y - canvas.top;
+        const onImage = iy >= 0 && iy < image.height;
+        for (const r of onImage ? sideRuns : fillRuns)
+          piece.set(fillRow.subarray(r.start * 3, r.end * 3), at + r.start * 3);
+        if (onImage)
+          piece.set(image.data.subarray(iy * image.width * 3, (iy + 1) * image.width * 3), at + canvas.left * 3);
+      }
+    }
+    await resizeCanvasRows(piece, { width: canvas.width, top, bottom }, { sx, sy, resample }, rows, out, width);
+  }
+  return { width, height, data: out };
+}
+
+/** Fill RGB pixels with one colour (native copies, doubling: no per-pixel loop over large buffers). */
+function fillRgb(data: Uint8Array, fill: readonly [number, number, number]): void {
+  if (data.length === 0) return;
+  data.set(fill.slice(0, Math.min(3, data.length)));
+  for (let filled = 3; filled < data.length; filled *= 2)
+    data.copyWithin(filled, 0, Math.min(filled, data.length - filled));
+}
+
+/** Resize a piece holding canvas rows [top, bottom) into output rows [rows) of `out`. */
+async function resizeCanvasRows(
+  piece: Uint8Array,
+  at: { width: number; top: number; bottom: number },
+  scale: { sx: number; sy: number; resample: 0 | 2 | 3 },
+  rows: Span,
+  out: Uint8Array,
+  outWidth: number,
+): Promise<void> {
+  const sharp = await loadSharp();
+  // idy places the piece at its canvas row and ody = -rows.start makes its output row 0 output row rows.start:
+  // integer offsets, so every sampling position is exactly the full canvas's.
+  const { data, info } = await sharp(piece, { raw: { width: at.width, height: at.bottom - at.top, channels: 3 } })
+    .affine([scale.sx, 0, 0, scale.sy], {
+      interpolator: INTERPOLATORS[scale.resample],
+      idy: at.top,
+      ody: -rows.start,
+    })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const h = rows.end - rows.start;
+  if (info.width !== outWidth || info.height < h || info.channels !== 3)
+    throw new RuntimeError(
+      'IMAGE',
+      `resizing canvas rows ${at.top}-${at.bottom} of a padded image gave ${info.width}x${info.height}x${info.channels}, expected ${outWidth}x${h}x3 or more rows`,
+    );
+  out.set(data.subarray(0, h * outWidth * 3), rows.start * outWidth * 3);
+}
+
+/** Options of `executePlan`. */
+export interface ExecutePlanOptions {
+  /**
+   * Largest image any step may build, in pixels (default 40 megapixels): a plan that would build a bigger one is
+   * refused before anything is allocated.
+   */
+  maxPixels?: number;
+  /** What the image is, for error messages (e.g. `messages[0].content[1]` or a file path). */
+  where?: string;
+}
+
+/**
+ * Run a plan on decoded pixels; checks that each op starts from the size the plan expects. A pad followed by a
+ * resize never builds the padded canvas (see `resizePadded`), and no step may build an image over `maxPixels`.
+ */
+export async function executePlan(
+  rgb: RgbImage,
+  ops: readonly PixelOp[],
+  options: ExecutePlanOptions = {},
+): Promise<RgbImage> {
+  const maxPixels = options.maxPixels ?? 40_000_000;
+  const where = options.where ?? 'the image';
+  let expected = { width: rgb.width, height: rgb.height };
+  for (const [i, op] of ops.entries()) {
+    if (op.from.width !== expected.width || op.from.height !== expected.height) {
       throw new RuntimeError(
         'IMAGE',
-        `preprocessing plan expects a ${op.from.width}x${op.from.height} image before ${op.op}, got ${image.width}x${image.height}`,
+        `preprocessing plan expects a ${op.from.width}x${op.from.height} image before ${op.op}, got ${expected.width}x${expected.height}`,
       );
     }
-    if (op.op === 'pad') image = padRgb(image, op.to.width, op.to.height, op.left, op.top, op.fill);
+    const fusedPad = op.op === 'pad' && ops[i + 1]?.op === 'resize';
+    if (!fusedPad && op.to.width * op.to.height > maxPixels)
+      throw new RuntimeError(
+        'IMAGE',
+        `${where}: preprocessing (${op.op}) would build a ${op.to.width}x${op.to.height} image, over the limit of ${maxPixels} pixels`,
+      );
+    expected = op.to;
+  }
+  let image = rgb;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    const next = ops[i + 1];
+    if (op.op === 'pad' && next?.op === 'resize') {
+      const canvas = { width: op.to.width, height: op.to.height, left: op.left, top: op.top, fill: op.fill };
+      image = await resizePadded(image, canvas, next.to.width, next.to.height, RESAMPLE_CODES[next.resample]);
+      i++;
+    } else if (op.op === 'pad') image = padRgb(image, op.to.width, op.to.height, op.left, op.top, op.fill);
     else if (op.op === 'resize') image = await resizeRgb(image, op.to.width, op.to.height, RESAMPLE_CODES[op.resample]);
     else image = cropRgb(image, op.rect, op.fill);
   }
@@ -333,11 +525,14 @@ export function summarisePlan(original: { width: number; height: number }, ops: 
 export async function preprocessRgb(
   rgb: RgbImage,
   config: ImageProcessingConfig,
-  options: { pad: boolean; plan?: readonly PixelOp[] },
+  options: { pad: boolean; plan?: readonly PixelOp[] } & ExecutePlanOptions,
 ): Promise<PreprocessedImage> {
   const original = { width: rgb.width, height: rgb.height };
   const ops = options.plan ?? clipPlan(original, config, options.pad);
-  const image = await executePlan(rgb, ops);
+  const limits: ExecutePlanOptions = {};
+  if (options.maxPixels !== undefined) limits.maxPixels = options.maxPixels;
+  if (options.where !== undefined) limits.where = options.where;
+  const image = await executePlan(rgb, ops, limits);
   if (image.width !== config.cropWidth || image.height !== config.cropHeight) {
     throw new RuntimeError(
       'IMAGE',

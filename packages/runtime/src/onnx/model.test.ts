@@ -214,6 +214,26 @@ describe('decoding', () => {
     expect(parts.join('')).toBe(whole.text.slice(0, whole.text.indexOf(stop)));
   });
 
+  it("ends a stream with the answer's finish reason: length when max tokens cut it, stop otherwise", async () => {
+    const ending = async (maxNewTokens: number, stop?: string[]) => {
+      const iterator = model
+        .streamCompletion({ prompt: PROMPT, images: [{ bytes: png }], maxNewTokens, ...(stop ? { stop } : {}) })
+        [Symbol.asyncIterator]();
+      let text = '';
+      for (;;) {
+        const step = await iterator.next();
+        if (step.done) return { text, result: step.value };
+        text += step.value;
+      }
+    };
+    const cut = await ending(4);
+    expect(cut.result?.finishReason).toBe('length');
+    expect(cut.result?.text).toBe(cut.text);
+    const whole = await model.complete({ prompt: PROMPT, images: [{ bytes: png }], maxNewTokens: 15 });
+    const stopped = await ending(15, [whole.text.slice(6, 9)]);
+    expect(stopped.result?.finishReason).toBe('stop');
+  });
+
   it('stops early when the consumer leaves the stream, and honours an abort signal', async () => {
     let n = 0;
     for await (const _ of model.streamCompletion({ prompt: PROMPT, images: [{ bytes: png }], maxNewTokens: 50 })) {
@@ -337,6 +357,19 @@ describe('bad input', () => {
 
   it('rejects a prompt longer than the context', async () => {
     await expectError(model.complete({ prompt: 'cat '.repeat(600) }), 'CONTEXT_LENGTH', /context is 512/);
+  });
+
+  it('refuses a prompt whose characters alone cannot fit the context before tokenizing it or decoding images', async () => {
+    // 10 MB of text: tokenizing it would take minutes; the character bound answers at once, and the image (not an
+    // image at all) is never looked at.
+    const huge = `USER: <image>\n${'where is the cat? '.repeat(600_000)} ASSISTANT:`;
+    const started = performance.now();
+    await expectError(
+      model.complete({ prompt: huge, images: [{ bytes: new Uint8Array([1, 2, 3]) }] }),
+      'CONTEXT_LENGTH',
+      /characters, at least \d+ tokens .* context is 512/,
+    );
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('rejects bytes that are not an image, and missing image files, naming them', async () => {

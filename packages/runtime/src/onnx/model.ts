@@ -212,6 +212,8 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   async preprocessImage(source: ImageSource | RgbImage): Promise<PreprocessedImage> {
     const limits = this.options.imageLimits ?? {};
     let rgb: RgbImage;
+    const maxPixels = limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+    const where = 'data' in source ? 'a decoded frame' : describeSource(source);
     if ('data' in source) {
       const { width, height, data } = source;
       if (
@@ -230,13 +232,10 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
       rgb = { width, height, data };
     } else {
       const bytes = await readImageSource(source, limits);
-      rgb = await decodeImage(bytes, {
-        maxPixels: limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS,
-        where: describeSource(source),
-      });
+      rgb = await decodeImage(bytes, { maxPixels, where });
     }
     const plan = this.frameTransform().plan({ width: rgb.width, height: rgb.height });
-    return preprocessRgb(rgb, this.config.image, { pad: this.pads, plan });
+    return preprocessRgb(rgb, this.config.image, { pad: this.pads, plan, maxPixels, where });
   }
 
   private get pads(): boolean {
@@ -258,6 +257,33 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
    * feature row; a plain image has `config.imageTokensPerImage`).
    */
   tokenizePrompt(prompt: string, rowsPerPlaceholder: number | number[]): number[] {
+    const { expanded, expected, placeholders } = this.expandPlaceholders(prompt, rowsPerPlaceholder);
+    return this.checkImageTokens(this.tokenizer.encode(expanded), expected, placeholders);
+  }
+
+  /** `tokenizePrompt` off the event loop for long prompts (a worker thread tokenizes them). */
+  async tokenizePromptAsync(prompt: string, rowsPerPlaceholder: number | number[]): Promise<number[]> {
+    const { expanded, expected, placeholders } = this.expandPlaceholders(prompt, rowsPerPlaceholder);
+    return this.checkImageTokens(await this.tokenizer.encodeAsync(expanded), expected, placeholders);
+  }
+
+  /**
+   * Refuse, before any tokenizing or image work, a prompt whose text alone cannot fit the context: no token stands
+   * for more characters than the longest token text in tokenizer.json, so the text is at least chars / that many
+   * tokens.
+   */
+  checkPromptLength(prompt: string): void {
+    if (typeof prompt !== 'string') return;
+    const textChars = prompt.split(this.config.imageToken).reduce((sum, piece) => sum + piece.length, 0);
+    const atLeast = Math.ceil(textChars / this.tokenizer.maxTokenChars);
+    if (atLeast > this.config.maxPositions)
+      throw new RuntimeError(
+        'CONTEXT_LENGTH',
+        `the prompt is ${textChars} characters, at least ${atLeast} tokens (no token of tokenizer.json is longer than ${this.tokenizer.maxTokenChars} characters), but the model's context is ${this.config.maxPositions} (text_config.max_position_embeddings)`,
+      );
+  }
+
+  private expandPlaceholders(prompt: string, rowsPerPlaceholder: number | number[]) {
     if (typeof prompt !== 'string' || prompt.trim() === '') throw new RuntimeError('BAD_INPUT', 'the prompt is empty');
     const rows =
       typeof rowsPerPlaceholder === 'number'
@@ -272,13 +298,15 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
       );
     }
     const expanded = pieces.map((piece, i) => (i === 0 ? piece : marker.repeat(rows[i - 1]!) + piece)).join('');
-    const ids = this.tokenizer.encode(expanded);
+    return { expanded, expected: rows.reduce((a, b) => a + b, 0), placeholders: rows.length };
+  }
+
+  private checkImageTokens(ids: number[], expected: number, placeholders: number): number[] {
     const imageRows = ids.filter((id) => id === this.config.imageTokenId).length;
-    const expected = rows.reduce((a, b) => a + b, 0);
     if (imageRows !== expected) {
       throw new RuntimeError(
         'MODEL_CONFIG',
-        `tokenizer.json turns ${rows.length} ${marker} placeholder(s) into ${imageRows} image tokens (id ${this.config.imageTokenId}), expected ${expected}`,
+        `tokenizer.json turns ${placeholders} ${this.config.imageToken} placeholder(s) into ${imageRows} image tokens (id ${this.config.imageTokenId}), expected ${expected}`,
       );
     }
     return ids;
@@ -288,16 +316,17 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   private async encodeMedia(
     items: MediaInput[],
   ): Promise<Array<{ features: Float32Array; rows: number; plan: PreprocessPlan }>> {
-    const frames: PreprocessedImage[][] = await Promise.all(
-      items.map((item) => {
-        if (item && typeof item === 'object' && 'frames' in item) {
-          if (!Array.isArray(item.frames) || item.frames.length === 0)
-            throw new RuntimeError('BAD_INPUT', 'a video needs at least one frame');
-          return Promise.all(item.frames.map((f) => this.preprocessImage(f)));
-        }
-        return Promise.all([this.preprocessImage(item as ImageSource)]);
-      }),
-    );
+    // One image at a time: only one decoded image is held at once, whatever the request carries.
+    const frames: PreprocessedImage[][] = [];
+    for (const item of items) {
+      if (item && typeof item === 'object' && 'frames' in item) {
+        if (!Array.isArray(item.frames) || item.frames.length === 0)
+          throw new RuntimeError('BAD_INPUT', 'a video needs at least one frame');
+        const own: PreprocessedImage[] = [];
+        for (const frame of item.frames) own.push(await this.preprocessImage(frame));
+        frames.push(own);
+      } else frames.push([await this.preprocessImage(item as ImageSource)]);
+    }
     const all = frames.flat();
     const { cropHeight: ch, cropWidth: cw } = this.config.image;
     const h = this.config.hiddenSize;
@@ -340,15 +369,26 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   }
 
   private async prepare(requests: CompletionRequest[]): Promise<PreparedRequest[]> {
-    for (const r of requests) checkOptions(r);
-    const media = await Promise.all(requests.map((r) => this.encodeMedia(r.images ?? [])));
+    for (const r of requests) {
+      checkOptions(r);
+      this.checkPromptLength(r.prompt);
+    }
+    const media: Array<Awaited<ReturnType<typeof this.encodeMedia>>> = [];
+    const promptIds: number[][] = [];
+    for (const r of requests) {
+      const items = await this.encodeMedia(r.images ?? []);
+      media.push(items);
+      promptIds.push(
+        await this.tokenizePromptAsync(
+          r.prompt,
+          items.map((m) => m.rows),
+        ),
+      );
+    }
     const h = this.config.hiddenSize;
     return requests.map((r, k) => {
       const items = media[k]!;
-      const ids = this.tokenizePrompt(
-        r.prompt,
-        items.map((m) => m.rows),
-      );
+      const ids = promptIds[k]!;
       const room = this.config.maxPositions - ids.length;
       if (room < 1) {
         throw new RuntimeError(
@@ -464,10 +504,13 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   }
 
   /** Text deltas of a raw completion as they are generated. */
-  streamCompletion(request: CompletionRequest): AsyncIterable<string> {
-    return streamFrom((push, signal) =>
-      this.run([{ ...request, signal: anySignal(request.signal, signal) }], (_row, delta) => push(delta)),
-    );
+  streamCompletion(request: CompletionRequest): AsyncIterable<string, CompletionResult | undefined> {
+    return streamFrom(async (push, signal) => {
+      const [result] = await this.run([{ ...request, signal: anySignal(request.signal, signal) }], (_row, delta) =>
+        push(delta),
+      );
+      return result;
+    });
   }
 
   /** The prompt text and media `generate` would run for these messages, in the model's chat format. */
@@ -492,7 +535,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
     return result;
   }
 
-  stream(request: GenerateRequest): AsyncIterable<string> {
+  stream(request: GenerateRequest): AsyncIterable<string, GenerateResult | undefined> {
     return this.streamCompletion(this.render(request));
   }
 
@@ -503,6 +546,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   }
 
   async close(): Promise<void> {
+    await this.tokenizer.dispose();
     await this.runner.close();
   }
 }
@@ -512,15 +556,16 @@ function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
 }
 
 /** Bridge a producer that pushes strings into an async iterator; breaking out of the loop aborts the producer. */
-function streamFrom(
-  produce: (push: (value: string) => void, signal: AbortSignal) => Promise<unknown>,
-): AsyncIterable<string> {
+function streamFrom<R>(
+  produce: (push: (value: string) => void, signal: AbortSignal) => Promise<R>,
+): AsyncIterable<string, R | undefined> {
   return {
     [Symbol.asyncIterator]() {
       const controller = new AbortController();
       const queue: string[] = [];
       let done = false;
       let error: unknown;
+      let result: R | undefined;
       let wake: (() => void) | undefined;
       const notify = () => {
         wake?.();
@@ -530,7 +575,8 @@ function streamFrom(
         queue.push(v);
         notify();
       }, controller.signal).then(
-        () => {
+        (value) => {
+          result = value;
           done = true;
           notify();
         },
@@ -541,7 +587,7 @@ function streamFrom(
         },
       );
       return {
-        async next(): Promise<IteratorResult<string>> {
+        async next(): Promise<IteratorResult<string, R | undefined>> {
           while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
           if (queue.length > 0) return { value: queue.shift()!, done: false };
           if (error !== undefined) {
@@ -549,9 +595,9 @@ function streamFrom(
             error = undefined;
             throw e;
           }
-          return { value: undefined, done: true };
+          return { value: result, done: true };
         },
-        async return(): Promise<IteratorResult<string>> {
+        async return(): Promise<IteratorResult<string, R | undefined>> {
           controller.abort();
           return { value: undefined, done: true };
         },

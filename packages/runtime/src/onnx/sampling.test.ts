@@ -37,6 +37,9 @@ describe('text deltas', () => {
     encode: (t) => [...t].map((c) => c.charCodeAt(0)),
     decode: (ids) => String.fromCharCode(...ids),
     tokenToId: () => undefined,
+    encodeAsync: async (t) => [...t].map((c) => c.charCodeAt(0)),
+    maxTokenChars: 1,
+    dispose: async () => {},
   };
 
   it('holds back a possible stop string and cuts the text before it', () => {

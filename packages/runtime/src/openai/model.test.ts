@@ -120,6 +120,20 @@ describe('OpenAI-compatible model', () => {
     expect(server.requests[0]!.stream).toBe(true);
   });
 
+  it("ends a stream with the server's finish_reason", async () => {
+    const server = await fakeServer((_b, _r, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: 'It is' }, finish_reason: null }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'length' }] })}\n\n`);
+      res.write('data: [DONE]\n\n');
+      res.end();
+    });
+    const model = createOpenAIModel({ endpoints: [server.url], model: 'm' });
+    const iterator = model.stream({ messages: [{ role: 'user', content: 'hi' }] })[Symbol.asyncIterator]();
+    expect(await iterator.next()).toEqual({ value: 'It is', done: false });
+    expect(await iterator.next()).toEqual({ value: { text: 'It is', finishReason: 'length' }, done: true });
+  });
+
   it('retries 429 and 5xx with backoff, then succeeds', async () => {
     let calls = 0;
     const server = await fakeServer((_b, _r, res) => {

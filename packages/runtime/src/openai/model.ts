@@ -296,8 +296,12 @@ export class OpenAICompatibleModel implements VisionLanguageModel {
     }
   }
 
-  async *stream(request: GenerateRequest): AsyncIterable<string> {
+  async *stream(request: GenerateRequest): AsyncGenerator<string, GenerateResult | undefined> {
     const { response, release } = await this.post(request, true);
+    // What the server said about how the answer ended (its last chunk's finish_reason), and the text so far.
+    let text = '';
+    let finishReason: GenerateResult['finishReason'] | undefined;
+    const ended = (): GenerateResult | undefined => (finishReason ? { text, finishReason } : undefined);
     try {
       if (!response.body) throw new RuntimeError('BACKEND', 'streaming response has no body');
       const decoder = new TextDecoder();
@@ -311,8 +315,11 @@ export class OpenAICompatibleModel implements VisionLanguageModel {
           newline = buffer.indexOf('\n');
           if (!line.startsWith('data:')) continue;
           const data = line.slice(5).trim();
-          if (data === '[DONE]') return;
-          let event: { choices?: Array<{ delta?: { content?: string } }>; error?: { message?: string } };
+          if (data === '[DONE]') return ended();
+          let event: {
+            choices?: Array<{ delta?: { content?: string }; finish_reason?: string | null }>;
+            error?: { message?: string };
+          };
           try {
             event = JSON.parse(data);
           } catch (cause) {
@@ -321,10 +328,17 @@ export class OpenAICompatibleModel implements VisionLanguageModel {
             });
           }
           if (event.error) throw new RuntimeError('BACKEND', `server error in stream: ${event.error.message ?? data}`);
+          const reason = event.choices?.[0]?.finish_reason;
+          if (reason === 'length') finishReason = 'length';
+          else if (typeof reason === 'string') finishReason = 'stop';
           const delta = event.choices?.[0]?.delta?.content;
-          if (delta) yield delta;
+          if (delta) {
+            text += delta;
+            yield delta;
+          }
         }
       }
+      return ended();
     } catch (error) {
       if (error instanceof RuntimeError) throw error;
       if (request.signal?.aborted) throw new RuntimeError('ABORTED', 'request was aborted', { cause: error });

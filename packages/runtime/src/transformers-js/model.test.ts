@@ -332,6 +332,16 @@ describe('the VisionLanguageModel contract on the transformers.js engine', () =>
     let streamed = '';
     for await (const delta of model.stream({ messages, maxNewTokens: 48 })) streamed += delta;
     expect(streamed).toBe(whole.text);
+    // The stream's last result says how it ended.
+    const last = async (maxNewTokens: number) => {
+      const iterator = model.stream({ messages, maxNewTokens })[Symbol.asyncIterator]();
+      for (;;) {
+        const step = await iterator.next();
+        if (step.done) return step.value;
+      }
+    };
+    expect((await last(48))?.finishReason).toBe('stop');
+    expect((await last(3))?.finishReason).toBe('length');
     const stopped = await model.generate({ messages, maxNewTokens: 48, stop: ['"label"'] });
     expect(stopped).toMatchObject({ text: '{"bbox_2d": [4, 6, 20, 24], ', finishReason: 'stop' });
     const cut = await model.generate({ messages, maxNewTokens: 3, details: true });

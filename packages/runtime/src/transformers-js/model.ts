@@ -320,10 +320,11 @@ export class TransformersJsModel implements VisionLanguageModel {
     return this.run(request);
   }
 
-  async *stream(request: GenerateRequest): AsyncIterable<string> {
+  async *stream(request: GenerateRequest): AsyncGenerator<string, GenerateResult | undefined> {
     const queue: string[] = [];
     let done = false;
     let failure: unknown;
+    let result: GenerateResult | undefined;
     let wake: (() => void) | undefined;
     const controller = new AbortController();
     const signal = request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal;
@@ -331,7 +332,8 @@ export class TransformersJsModel implements VisionLanguageModel {
       queue.push(delta);
       wake?.();
     }).then(
-      () => {
+      (value) => {
+        result = value;
         done = true;
         wake?.();
       },
@@ -352,6 +354,7 @@ export class TransformersJsModel implements VisionLanguageModel {
         wake = undefined;
       }
       if (failure !== undefined) throw failure;
+      return result;
     } finally {
       controller.abort();
       await running;
