@@ -99,7 +99,7 @@ class TokenizerWorker {
 }
 
 /** The longest token text in tokenizer.json (vocabulary and added tokens), in UTF-16 code units. */
-function longestTokenChars(json: object): number {
+export function longestTokenChars(json: object): number {
   let longest = 1;
   const model = (json as { model?: { vocab?: unknown } }).model;
   const vocab = model?.vocab;

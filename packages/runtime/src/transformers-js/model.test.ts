@@ -350,5 +350,14 @@ describe('the VisionLanguageModel contract on the transformers.js engine', () =>
     const controller = new AbortController();
     controller.abort();
     await expect(model.generate({ messages, maxNewTokens: 8, signal: controller.signal })).rejects.toThrow(/aborted/);
+    // Text that cannot fit the context is refused before transformers.js tokenizes it (on this thread) or any image
+    // is decoded.
+    const huge = userTurn(new Uint8Array([1, 2, 3]), 'where is the cat? '.repeat(400_000));
+    const started = performance.now();
+    await expect(model.generate({ messages: huge, maxNewTokens: 4 })).rejects.toMatchObject({
+      code: 'CONTEXT_LENGTH',
+      message: expect.stringMatching(/7200000 characters of text, at least \d+ tokens .* context is 32768/),
+    });
+    expect(performance.now() - started).toBeLessThan(2000);
   }, 60_000);
 });

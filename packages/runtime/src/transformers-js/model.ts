@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { CodecSpec, FrameTransform } from '@locvlm/coord-codec';
 import { RuntimeError } from '../errors.js';
 import { decodeImage } from '../image/preprocess.js';
+import { longestTokenChars } from '../onnx/tokenizer.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
 import { readJsonObject } from '../json-file.js';
 import type { ChatMessage, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
@@ -87,6 +88,8 @@ export class TransformersJsModel implements VisionLanguageModel {
     /** End, padding and start tokens: not shown in the answer's text. */
     private readonly hidden: Set<number>,
     private readonly options: TransformersJsModelOptions,
+    // The longest token text of tokenizer.json and the context: prompts that cannot fit are refused untokenized.
+    private readonly promptBound: { maxTokenChars: number; context: number | undefined },
   ) {
     this.id = modelIdFor(dir, Object.entries(dtypes));
   }
@@ -137,6 +140,11 @@ export class TransformersJsModel implements VisionLanguageModel {
     }
     const generation = await readJsonObject(join(abs, 'generation_config.json'), false);
     const textConfig = config.text_config as Record<string, unknown> | undefined;
+    const context = Number(textConfig?.max_position_embeddings ?? config.max_position_embeddings);
+    const promptBound = {
+      maxTokenChars: longestTokenChars(await readJsonObject(join(abs, 'tokenizer.json'), true)),
+      context: Number.isInteger(context) && context > 0 ? context : undefined,
+    };
     const endIds = specialTokenIds(['eos_token_id'], tokenizer as never, generation, config, textConfig);
     const hidden = specialTokenIds(
       ['eos_token_id', 'pad_token_id', 'bos_token_id'],
@@ -159,6 +167,7 @@ export class TransformersJsModel implements VisionLanguageModel {
       endIds,
       hidden,
       options,
+      promptBound,
     );
   }
 
@@ -195,6 +204,26 @@ export class TransformersJsModel implements VisionLanguageModel {
     };
   }
 
+  /**
+   * Refuse, before the processor tokenizes anything (transformers.js tokenizes on the calling thread), messages whose
+   * text alone cannot fit the context: no token stands for more characters than the longest in tokenizer.json.
+   */
+  private checkPromptLength(messages: readonly ChatMessage[]): void {
+    const { maxTokenChars, context } = this.promptBound;
+    if (context === undefined) return;
+    let chars = 0;
+    for (const m of messages) {
+      if (typeof m.content === 'string') chars += m.content.length;
+      else if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'text') chars += p.text.length;
+    }
+    const atLeast = Math.ceil(chars / maxTokenChars);
+    if (atLeast > context)
+      throw new RuntimeError(
+        'CONTEXT_LENGTH',
+        `the messages hold ${chars} characters of text, at least ${atLeast} tokens (no token of tokenizer.json is longer than ${maxTokenChars} characters), but the model's context is ${context} (max_position_embeddings)`,
+      );
+  }
+
   private async images(messages: readonly ChatMessage[]): Promise<TjsRawImage[]> {
     const sources: ImageSource[] = [];
     for (const m of messages)
@@ -227,6 +256,7 @@ export class TransformersJsModel implements VisionLanguageModel {
     if (!Array.isArray(request.messages) || request.messages.length === 0)
       throw new RuntimeError('BAD_INPUT', 'messages must be a non-empty array');
     const t0 = performance.now();
+    this.checkPromptLength(request.messages);
     const images = await this.images(request.messages);
     const { inputs } = await this.adapter.prepare(
       { ...this.files, tjs: this.tjs, processor: this.processor, tokenizer: this.tokenizer },
