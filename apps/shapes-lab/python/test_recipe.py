@@ -3,6 +3,7 @@
 import os
 import sys
 import unittest
+from types import SimpleNamespace
 
 import torch
 
@@ -92,6 +93,54 @@ class BatchLossTest(unittest.TestCase):
             results.append((loss.item(), torch.cat([p.grad.flatten() for p in lm.parameters()])))
         self.assertAlmostEqual(results[0][0], results[1][0], places=5)
         self.assertTrue(torch.allclose(results[0][1], results[1][1], atol=1e-6))
+
+
+class AttentionOffTest(unittest.TestCase):
+    """--attn-weight 0 (the clean ablation): no attention supervision in stage 2a or stage 2."""
+
+    def setUp(self):
+        torch.manual_seed(0)
+        vocab, merges = train_bpe(TEXTS, 600)
+        self.tok = Tokenizer(vocab, merges)
+        self.c = dict(M.DEFAULT_CONFIG)
+        qa = [("locpred", TEXTS[1], TEXTS[2]), ("negpred", TEXTS[1], TEXTS[3]), ("presence", TEXTS[4], TEXTS[5])]
+        records = [{"id": f"{i}:{kind}", "image": f"{i % 3}.png",
+                    "conversations": [{"from": "human", "value": "<image>\n" + q}, {"from": "gpt", "value": a}]}
+                   for i, (kind, q, a) in enumerate(qa * 3)]
+        self.conv = D.Conversations(records, self.tok, M.image_tokens(self.c), {f"{i}.png": i for i in range(3)})
+        self.feats = torch.randn(3, self.c["grid"] ** 2, self.c["v_hidden"])
+        self.init = T.LanguageModel(self.c, self.tok.vocab_size, self.tok.image_id).state_dict()
+
+    def args(self, attn_weight):
+        return SimpleNamespace(attn_weight=attn_weight, attn_absent=True, attn_split_heads=True, bins=32, seed=0,
+                               length_groups=1, save_every=0, probe_every=0, work=None, world=None)
+
+    def stage2a(self, attn_weight, with_locate):
+        """Two stage-2a steps (stage_lm as main() calls it) from the same weights; returns the weights after."""
+        lm = T.LanguageModel(self.c, self.tok.vocab_size, self.tok.image_id)
+        lm.load_state_dict(self.init)
+        locate = (T.LocateAttention(lm, self.tok, self.c, 32, {"locpred", "presence", "negpred"},
+                                    {0: {"red circle": [5]}}, True) if with_locate else None)
+        T.stage_lm("stage2a", self.args(attn_weight), lm, self.feats, self.conv, 2, 1e-3, 4, 1,
+                   {"locpred", "negpred", "presence"}, locate=locate, schedule="constant")
+        return torch.cat([p.detach().flatten() for p in lm.parameters()])
+
+    def test_weight_zero_builds_no_supervision(self):
+        lm = T.LanguageModel(self.c, self.tok.vocab_size, self.tok.image_id)
+        self.assertIsNone(T.make_locate(self.args(0.0), lm, self.tok, self.c, {"locpred"}, {}))
+
+    def test_weight_zero_trains_stage2a_on_the_next_token_loss_alone(self):
+        plain = self.stage2a(0.0, with_locate=False)
+        self.assertTrue(torch.equal(self.stage2a(0.0, with_locate=True), plain))
+        # ... while weight 1 with the same targets does change the training.
+        self.assertFalse(torch.allclose(self.stage2a(1.0, with_locate=True), plain))
+
+    def test_stage2a_without_locpred_trains_on_the_presence_questions(self):
+        self.assertEqual(T.stage2a_kinds({"locpred", "negpred", "presence"}, {"presence", "side", "caption"}, 4500,
+                                         "d"), {"presence"})
+        with self.assertRaises(SystemExit):
+            T.stage2a_kinds({"locpred"}, {"presence"}, 4500, "d")
+        self.assertEqual(T.stage2a_kinds({"locpred"}, {"presence"}, 0, "d"), set())
 
 
 class LocateTargetTest(unittest.TestCase):

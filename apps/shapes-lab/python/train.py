@@ -13,7 +13,9 @@ Stages (why each exists: apps/shapes-lab/README.md); the defaults are the curren
      answer needs, matching colour and shape; the full mix alone did not learn it in budget.
   2  instruction tuning on the LLaVA records (base data + LocPred/NegPred/RevLoc), encoder frozen, several turns
      on one image packed into one llava_v1 conversation, attention still supervised, goal kinds sampled more.
-Each stage saves a checkpoint in --work; --skip-to 2 reuses stages 0-1 (the ablation's arms share them).
+Each stage saves a checkpoint in --work; --skip-to 1 reuses stage 0 (the ablation's arms share it; the language
+model is then initialised from --seed), --skip-to 2 stages 0-1. --attn-weight 0 turns the attention supervision
+off in stages 2a and 2 (the paper's recipe: next-token loss only).
 """
 
 import argparse
@@ -256,6 +258,28 @@ def object_blocks(instances, file_index, c):
         blocks = out.setdefault(i, {}).setdefault(names[a["category_id"]], [])
         blocks.extend(tokens_under(x, y, x + w - 1e-6, y + h - 1e-6, c["image_size"] / side, side))
     return out
+
+
+def make_locate(args, lm, tok, c, attn_kinds, fidx):
+    """The attention supervision of stages 2a and 2 (one object, used by both), or None with --attn-weight 0: then
+    neither stage has any, both train on the next-token loss alone (batch_loss also adds nothing at weight 0)."""
+    if not args.attn_weight:
+        return None
+    objects = None
+    if attn_kinds & {"presence", "side", "vertical", "negpred"}:
+        instances = D.load_json(os.path.join(args.world, "annotations", "instances_train.json"))
+        objects = object_blocks(instances, fidx, c)
+    return LocateAttention(lm, tok, c, args.bins, attn_kinds, objects, args.attn_absent, args.attn_split_heads)
+
+
+def stage2a_kinds(locate_kinds, data_kinds, locate_steps, data):
+    """The record kinds stage 2a trains on: --locate-kinds of those the data holds (data without the LocPred objective
+    still holds the presence questions of the base data)."""
+    kinds = set(locate_kinds) & set(data_kinds)
+    if locate_steps and not kinds:
+        sys.exit(f"--locate-steps {locate_steps}: {data} holds none of the --locate-kinds "
+                 f"{sorted(locate_kinds)} to train stage 2a on; pass --locate-steps 0")
+    return kinds
 
 
 def tokens_under(x1, y1, x2, y2, cell, side):
@@ -504,7 +528,7 @@ def main():
                     help="stage-2a sampling weights by record kind ('' = uniform): the absent-object questions more "
                     "often, so the lookup matches colour as well as shape within stage 2a (8 starved LocPred)")
     ap.add_argument("--attn-weight", type=float, default=1.0,
-                    help="weight of the attention supervision in stage 2 (0 = off)")
+                    help="weight of the attention supervision in stages 2a and 2 (0 = off in both: next-token loss only)")
     ap.add_argument("--attn-kinds", default="locpred,revloc,presence,side,vertical,negpred",
                     help=f"record kinds whose answers get attention supervision (of {','.join(sorted(ATTN_KINDS))})")
     ap.add_argument("--attn-absent", action=argparse.BooleanOptionalAction, default=True,
@@ -608,19 +632,10 @@ def main():
 
             def probe():
                 return run_eval(args, c, enc, lm, tok, conv.prompt_ids, args.world, probe_items, 50)[0]
-        locate = None
-        if args.attn_weight:
-            objects = None
-            if attn_kinds & {"presence", "side", "vertical", "negpred"}:
-                instances = D.load_json(os.path.join(args.world, "annotations", "instances_train.json"))
-                objects = object_blocks(instances, fidx, c)
-            locate = LocateAttention(lm, tok, c, args.bins, attn_kinds, objects, args.attn_absent,
-                                     args.attn_split_heads)
-        if args.locate_steps and "locpred" not in kinds:
-            sys.exit(f"--locate-steps {args.locate_steps}: {args.data} holds no LocPred records to train stage 2a on "
-                     "(data built without the locpred objective); pass --locate-steps 0")
-        # The kinds the data holds: an ablation arm without NegPred trains stage 2a on LocPred and presence only.
-        locate_kinds &= kinds
+        locate = make_locate(args, lm, tok, c, attn_kinds, fidx)
+        # The kinds the data holds: an ablation arm without NegPred trains stage 2a on LocPred and presence only, one
+        # without objectives on presence alone (so every arm trains the same number of steps).
+        locate_kinds = stage2a_kinds(locate_kinds, kinds, args.locate_steps, args.data)
         if args.locate_steps:
             # Stage 2a: LocPred and the absent-object questions until the decoder has learned to find an object's image
             # tokens from its name, colour and shape both (README section 3); the full mix then builds on that lookup.
