@@ -58,7 +58,16 @@ export {
   readPanopticJson,
   readPanopticPng,
 } from './panoptic.js';
-export { type BlurOptions, blurRegions, type DerivedImageOptions, writeDerivedImage } from './privacy.js';
+export {
+  type BlurFolderOptions,
+  type BlurOptions,
+  type BlurStats,
+  blurFacesInFolder,
+  blurRegions,
+  blurStats,
+  type DerivedImageOptions,
+  writeDerivedImage,
+} from './privacy.js';
 export {
   detectPseudoBoxes,
   type ImageDetections,
@@ -86,6 +95,7 @@ export {
   type PrefcocoOptions,
   type PrefcocoResult,
 } from './selftrain.js';
+export { planTiles, type Tile, type TilePlan, type TilePlanOptions } from './tiles.js';
 export {
   buildVideoData,
   type FrameExtractor,

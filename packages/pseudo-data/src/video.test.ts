@@ -28,7 +28,13 @@ function scriptedDetector(calls: { objects: number; faces: number }): Detector {
     },
     async detectFaces() {
       calls.faces++;
-      return [];
+      // Two faces in the third frame: counted per written frame in stats.json.
+      return calls.faces === 3
+        ? [
+            { box: [2, 2, 12, 12], label: 'face', score: 0.9 },
+            { box: [70, 30, 80, 40], label: 'face', score: 0.8 },
+          ]
+        : [];
     },
     async close() {},
   };
@@ -58,6 +64,14 @@ describe('video data (Appendix D)', () => {
       objects: 2,
       dropped: { 'repeated-category': 0, moving: 1 },
       negatives: 1,
+      blurredFaces: {
+        images: 8,
+        faces: 2,
+        imagesWithFaces: 1,
+        perImage: Object.fromEntries(
+          Array.from({ length: 8 }, (_, i) => [`frames/a/clip1/0${i}.jpg`, i === 2 ? 2 : 0] as const),
+        ),
+      },
     });
     expect(existsSync(join(out, 'frames/a/clip1/07.jpg'))).toBe(true);
     const records = JSON.parse(readFileSync(result.dataFile, 'utf8'));

@@ -9,7 +9,7 @@ import { COCO_CATEGORIES } from './coco-categories.js';
 import type { Detection, Detector, RgbImage } from './detector.js';
 import { PseudoDataError } from './errors.js';
 import { openRecordWriter, type RecordFormat } from './output.js';
-import { writeDerivedImage } from './privacy.js';
+import { type BlurStats, blurStats, writeDerivedImage } from './privacy.js';
 import { type FrameAnnotations, videoObjects } from './video-objects.js';
 
 /** Decodes `count` uniformly sampled frames of a video (e.g. @locvlm/video-pool's `extractFrames`). */
@@ -22,7 +22,14 @@ export type FrameExtractor = (
 export interface VideoFrames {
   width: number;
   height: number;
-  frames: Array<{ file: string | null; frameIndex: number | null; timestamp: number | null; detections: Detection[] }>;
+  frames: Array<{
+    file: string | null;
+    frameIndex: number | null;
+    timestamp: number | null;
+    detections: Detection[];
+    /** Faces blurred in the written frame (0 when faces are not blurred; absent in run files of 0.1.0). */
+    faces?: number;
+  }>;
 }
 
 /** Options of `writeVideoData` (Localize-ActivityNet). */
@@ -62,6 +69,8 @@ export interface VideoDataStats {
   objects: number;
   dropped: { 'repeated-category': number; moving: number };
   negatives: number;
+  /** Faces blurred in the frames written (per frame file, relative to the output folder). */
+  blurredFaces: BlurStats;
 }
 
 const toPosix = (path: string) => path.split(sep).join(posix.sep);
@@ -114,11 +123,22 @@ export async function buildVideoData(
         for (const [i, frame] of decoded.frames.entries()) {
           const detections = await options.detector.detectObjects(frame);
           let file: string | null = null;
+          let faces = 0;
           if (writeFrames) {
             file = posix.join('frames', keyOf(video).replace(/\.[^./]+$/, ''), `${String(i).padStart(2, '0')}.jpg`);
-            await writeDerivedImage(frame, join(options.outDir, file), { blurFaces, detector: options.detector });
+            const blurred = await writeDerivedImage(frame, join(options.outDir, file), {
+              blurFaces,
+              detector: options.detector,
+            });
+            faces = blurred.length;
           }
-          frames.push({ file, frameIndex: frame.frameIndex ?? null, timestamp: frame.timestamp ?? null, detections });
+          frames.push({
+            file,
+            frameIndex: frame.frameIndex ?? null,
+            timestamp: frame.timestamp ?? null,
+            detections,
+            faces,
+          });
         }
         return { width: first.width, height: first.height, frames };
       },
@@ -139,6 +159,11 @@ export async function buildVideoData(
     objects: 0,
     dropped: { 'repeated-category': 0, moving: 0 },
     negatives: 0,
+    blurredFaces: blurStats(
+      entries.flatMap(({ result }) =>
+        result.frames.flatMap((f) => (f.file === null ? [] : [[f.file, f.faces ?? 0] as const])),
+      ),
+    ),
   };
   const frame = options.frame;
   const writer = await openRecordWriter(dataFile, format);
