@@ -147,6 +147,8 @@ describe('locvlm data video', () => {
     expect(result.code).toBe(0);
     expect(result.out).toContain('videos: 1');
     expect(result.out).toContain('moving 0');
+    expect(result.out).toMatch(/faces blurred: \d+ in \d+ of 8 frames written/);
+    expect(JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')).blurredFaces.images).toBe(8);
     expect(readdirSync(join(out, 'frames', 'still'))).toHaveLength(8);
     const records = JSON.parse(readFileSync(join(out, 'localize-video.json'), 'utf8'));
     expect(records[0].id).toBe('still.mp4:locpred');
@@ -281,4 +283,39 @@ describe('locvlm data prefcoco', () => {
     const runFile = readFileSync(join(out, 'prefcoco.run.jsonl'), 'utf8').trim().split('\n');
     expect(JSON.parse(runFile[0]!).config.model).toBe(tinyModel);
   }, 60_000);
+});
+
+describe('locvlm data blur-faces', () => {
+  it('copies a folder with the faces blurred and counts them per image in stats.json', async () => {
+    const { mkdirSync, copyFileSync } = await import('node:fs');
+    const { default: sharp } = await import('sharp');
+    const dir = mkdtempSync(join(tmpdir(), 'cli-blur-'));
+    const images = join(dir, 'images');
+    mkdirSync(images);
+    // The five face crops of a photo that ships with @vladmandic/human (a dependency of @locvlm/pseudo-data).
+    const pseudoData = createRequire(join(dirname(fixtures), 'package.json'));
+    const assets = join(dirname(pseudoData.resolve('@vladmandic/human')), '..', 'assets');
+    await sharp(join(assets, 'screenshot-facedetect.jpg'))
+      .extract({ left: 0, top: 340, width: 800, height: 165 })
+      .toFile(join(images, 'faces.jpg'));
+    copyFileSync(join(fixtures, 'images', 'empty.png'), join(images, 'empty.png'));
+    const out = join(dir, 'out');
+    const result = await locvlm('data', 'blur-faces', '--images', images, '--out', out);
+    expect(result.err).not.toMatch(/error/i); // progress may be reported there
+    expect(result.code).toBe(0);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));
+    expect(stats.images).toBe(2);
+    expect(stats.perImage['empty.png']).toBe(0);
+    expect(stats.perImage['faces.jpg']).toBeGreaterThanOrEqual(5);
+    expect(result.out).toContain(`faces blurred: ${stats.faces} in 1 of 2 images`);
+    const original = await sharp(join(images, 'faces.jpg')).raw().toBuffer();
+    const blurred = await sharp(join(out, 'faces.jpg')).raw().toBuffer();
+    expect(Buffer.compare(original, blurred)).not.toBe(0);
+    const bad = await locvlm('data', 'blur-faces', '--images', images, '--out', out, '--min-face', 'x');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--min-face "x"');
+    const same = await locvlm('data', 'blur-faces', '--images', images, '--out', images);
+    expect(same.code).toBe(2);
+    expect(same.err).toContain('is the images folder');
+  }, 120_000);
 });

@@ -1,8 +1,9 @@
-// locvlm data localize-instruct | prefcoco | pseudo-boxes | video: build LocVLM instruction data in LLaVA's format.
+// locvlm data localize-instruct | prefcoco | pseudo-boxes | blur-faces | video: build LocVLM instruction data in LLaVA's format.
 // Logic lives in @locvlm/pseudo-data; this file parses flags, builds the objects, draws progress and prints summaries.
 import { resolve } from 'node:path';
 import { CODEC_KINDS, type CodecOptions, createCodec, FRAME_NAMES, namedFrame } from '@locvlm/coord-codec';
 import {
+  blurFacesInFolder,
   buildPrefcoco,
   buildVideoData,
   captionsFromRefs,
@@ -298,28 +299,88 @@ export function registerDataCommands(program: Command, io: CliIo): void {
     .requiredOption('--images <dir>', 'folder of images')
     .requiredOption('--out <file>', 'COCO instances JSON to write (feed it to localize-instruct --coco)')
     .option('--score <s>', 'keep detections with at least this score', '0.3')
-    .option('--max-detections <n>', 'most detections per image', '50')
+    .option('--max-detections <n>', 'most detections per image (per tile with --min-object-size)', '50')
+    .option('--min-object-size <px>', 'also look tile by tile for objects down to this size (slower; default: off)')
     .option('--run-file <file>', 'resumable run file (default: <out>.run.jsonl)')
     .action(
       userErrors(async (flags) => {
         const started = performance.now();
         const score = flag(scoreFlag, '--score', flags.score);
         const maxDetections = flag(intFlag(1), '--max-detections', flags.maxDetections);
+        const minObjectSize =
+          flags.minObjectSize === undefined ? undefined : flag(intFlag(1), '--min-object-size', flags.minObjectSize);
         const out = resolve(flags.out);
-        const detector = await createDetector({ scoreThreshold: score, maxDetections, faces: false });
+        const detector = await createDetector({
+          scoreThreshold: score,
+          maxDetections,
+          faces: false,
+          ...(minObjectSize === undefined ? {} : { minObjectSize }),
+        });
         const bar = progressBar('images');
         try {
           const dataset = await detectPseudoBoxes({
             detector,
             imagesDir: resolve(flags.images),
             runFile: flags.runFile ? resolve(flags.runFile) : `${out}.run.jsonl`,
-            detectorConfig: { score, maxDetections },
+            detectorConfig: { score, maxDetections, ...(minObjectSize === undefined ? {} : { minObjectSize }) },
             onProgress: ({ done, total }) => bar.update(done, total),
           });
           await writeCocoInstances(out, dataset);
           bar.stop();
           io.out(
             `wrote ${out}\nimages: ${dataset.images.length}   boxes: ${dataset.annotations.length}   in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+          );
+        } finally {
+          bar.stop();
+          await detector.close();
+        }
+      }),
+    );
+
+  data
+    .command('blur-faces')
+    .description('the privacy step alone: copy a folder of images with every face blurred (tiled BlazeFace)')
+    .requiredOption('--images <dir>', 'folder of images')
+    .requiredOption('--out <dir>', 'output folder: same file names, faces blurred; stats.json counts them per image')
+    .option('--score <s>', 'face score threshold (low finds more faces, and blurs more that are not)', '0.4')
+    .option('--min-face <px>', 'smallest face to look for, in pixels', '12')
+    .option('--max-tiles <n>', 'most detector runs per image (larger images then miss the smallest faces)', '64')
+    .option('--margin <f>', 'grow each face box by this fraction of its size on every side', '0.25')
+    .option('--run-file <file>', 'resumable run file (default: <out>/blur-faces.run.jsonl)')
+    .addHelpText('after', '\nExample:\n  locvlm data blur-faces --images frames --out frames-blurred')
+    .action(
+      userErrors(async (flags) => {
+        const started = performance.now();
+        const faceScoreThreshold = flag(scoreFlag, '--score', flags.score);
+        const minFaceSize = flag(intFlag(1), '--min-face', flags.minFace);
+        const maxFaceTiles = flag(intFlag(1), '--max-tiles', flags.maxTiles);
+        const margin = flag(
+          z
+            .string()
+            .transform(Number)
+            .refine((n) => Number.isFinite(n) && n >= 0, 'must be a number >= 0'),
+          '--margin',
+          flags.margin,
+        );
+        const detector = await createDetector({ objects: false, faceScoreThreshold, minFaceSize, maxFaceTiles });
+        const bar = progressBar('images');
+        try {
+          const { stats, statsFile } = await blurFacesInFolder({
+            detector,
+            imagesDir: resolve(flags.images),
+            outDir: resolve(flags.out),
+            margin,
+            detectorConfig: { score: faceScoreThreshold, minFaceSize, maxFaceTiles },
+            ...(flags.runFile ? { runFile: resolve(flags.runFile) } : {}),
+            onProgress: ({ done, total }) => bar.update(done, total),
+          });
+          bar.stop();
+          io.out(
+            [
+              `wrote ${stats.images} images to ${resolve(flags.out)}`,
+              `      ${statsFile}`,
+              `faces blurred: ${stats.faces} in ${stats.imagesWithFaces} of ${stats.images} images   in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+            ].join('\n'),
           );
         } finally {
           bar.stop();
@@ -375,6 +436,7 @@ export function registerDataCommands(program: Command, io: CliIo): void {
               `      ${result.statsFile}`,
               `videos: ${s.videos}   records: ${s.records}   objects: ${s.objects}   negatives: ${s.negatives}   in ${((performance.now() - started) / 1000).toFixed(1)} s`,
               `objects dropped: moving ${s.dropped.moving}, repeated category ${s.dropped['repeated-category']}`,
+              `faces blurred: ${s.blurredFaces.faces} in ${s.blurredFaces.imagesWithFaces} of ${s.blurredFaces.images} frames written`,
             ].join('\n'),
           );
         } finally {
