@@ -4,7 +4,23 @@
 // --- tasks, runs, backends and reports (evaltasks) ---
 export { EvaluationError, type EvaluationErrorCode } from './errors.js';
 export * from './metrics/index.js';
-export { type HtmlReportOptions, renderBarChart, renderHtmlReport } from './report/html.js';
+export {
+  type BarMetric,
+  type BarSeries,
+  type MetricBarsInput,
+  renderMetricBars,
+  type SpreadValue,
+  spreadOf,
+} from './report/charts.js';
+export {
+  type HtmlReportOptions,
+  type RenderedHtmlReport,
+  type ReportPictureSummary,
+  renderBarChart,
+  renderHtmlReport,
+  renderHtmlReportWithPictures,
+} from './report/html.js';
+export { type PictureContext, type PictureRef, pictureCandidates } from './report/images.js';
 export {
   PAPER_TABLES,
   type PaperColumn,
@@ -19,7 +35,13 @@ export {
   type ReportTable,
   type ReportTableRow,
 } from './report/report.js';
-export { loadReportRuns, type RunFolderRef, type WriteReportOptions, writeReport } from './report/write.js';
+export {
+  loadReportRuns,
+  type RunFolderRef,
+  type WriteReportOptions,
+  type WrittenReport,
+  writeReport,
+} from './report/write.js';
 export { type JudgeRequestBuilder, type JudgeStageOptions, judgeStage } from './runs/judge.js';
 export {
   type EvalProgress,
@@ -125,6 +147,7 @@ export type {
   GenerationSettings,
   ImageSize,
   LabelledBox,
+  RunPaths,
   SampleScore,
   SampleView,
   TaskConfig,

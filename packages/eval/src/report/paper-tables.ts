@@ -9,7 +9,7 @@ export interface ReportRun {
   model: string;
   task: EvalTask;
   score: TaskScore;
-  /** The run folder, when the run was read from disk (image paths in the report are made relative to it). */
+  /** The run folder, when the run was read from disk (the report also looks for the run's pictures from it). */
   dir?: string;
 }
 

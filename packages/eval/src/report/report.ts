@@ -1,6 +1,7 @@
 // The JSON report: runs, the paper-style tables (published reference rows + one row per run label) and a metrics
 // table per task. Plain data, so it can be diffed, stored and rendered by anything (the HTML report renders it).
 import type { TaskScore } from '../tasks/types.js';
+import { type SpreadValue, spreadOf } from './charts.js';
 import { PAPER_TABLES, type ReportRun } from './paper-tables.js';
 
 /** One row of a report table. */
@@ -9,7 +10,13 @@ export interface ReportTableRow {
   setting?: string;
   /** `paper` rows are published numbers; `run` rows were measured here. */
   source: 'paper' | 'run';
+  /** One value per column; for a label several runs measured (seeds), their mean. */
   values: (number | null)[];
+  /**
+   * Per column, the runs behind a mean (n, min, max) when several runs with this row's label measured it; absent
+   * when every value comes from one run.
+   */
+  spread?: (SpreadValue | null)[];
 }
 
 /** A table of a report: columns and one row per run or published model. */
@@ -38,7 +45,10 @@ export interface EvalReport {
   runs: ReportRunSummary[];
   /** Paper tables that at least one run fills. */
   tables: ReportTable[];
-  /** Every headline metric per task (rows = run labels), including tasks the paper has no table for. */
+  /**
+   * Every headline metric per task (rows = run labels; runs sharing a label, e.g. seeds, give one row of means),
+   * including tasks the paper has no table for.
+   */
   taskTables: ReportTable[];
 }
 
@@ -46,7 +56,21 @@ function labelsInOrder(runs: readonly ReportRun[]): string[] {
   return [...new Set(runs.map((r) => r.label))];
 }
 
-/** Assemble the report from measured runs. Runs with the same label fill the same row of a paper table. */
+/**
+ * A row from the values each column got from the runs of one label: the mean per column, and the spread when some
+ * column had values from several runs.
+ */
+function measuredRow(method: string, perColumn: number[][]): ReportTableRow {
+  const spreads = perColumn.map((values) => spreadOf(values));
+  const row: ReportTableRow = { method, source: 'run', values: spreads.map((s) => (s ? s.mean : null)) };
+  if (spreads.some((s) => s !== null && s.n > 1)) row.spread = spreads;
+  return row;
+}
+
+/**
+ * Assemble the report from measured runs. Runs with the same label fill the same row of a table; where several of
+ * them measure the same column (seeds of one setting), the row holds their mean and `spread` their range.
+ */
 export function buildReport(runs: readonly ReportRun[], now: Date = new Date()): EvalReport {
   const tables: ReportTable[] = [];
   for (const table of PAPER_TABLES) {
@@ -54,17 +78,12 @@ export function buildReport(runs: readonly ReportRun[], now: Date = new Date()):
     if (matching.length === 0) continue;
     const measured: ReportTableRow[] = labelsInOrder(matching).map((label) => {
       const own = matching.filter((r) => r.label === label);
-      return {
-        method: label,
-        source: 'run',
-        values: table.columns.map((column) => {
-          for (const run of own) {
-            const value = column.read(run);
-            if (value !== undefined && Number.isFinite(value)) return value;
-          }
-          return null;
-        }),
-      };
+      return measuredRow(
+        label,
+        table.columns.map((column) =>
+          own.map((run) => column.read(run)).filter((v): v is number => v !== undefined && Number.isFinite(v)),
+        ),
+      );
     });
     tables.push({
       id: table.id,
@@ -92,11 +111,16 @@ export function buildReport(runs: readonly ReportRun[], now: Date = new Date()):
       title: taskName,
       caption: `${own[0]!.task.kind}; ${describeConfig(own[0]!.task.config)}`,
       columns: [...columns, 'answered', 'missing'],
-      rows: own.map((r) => ({
-        method: r.label,
-        source: 'run',
-        values: [...columns.map((c) => r.score.metrics[c] ?? null), r.score.counts.answered, r.score.counts.missing],
-      })),
+      rows: labelsInOrder(own).map((label) => {
+        const same = own.filter((r) => r.label === label);
+        const read = (value: (r: ReportRun) => number | undefined) =>
+          same.map(value).filter((v): v is number => v !== undefined && Number.isFinite(v));
+        return measuredRow(label, [
+          ...columns.map((c) => read((r) => r.score.metrics[c])),
+          read((r) => r.score.counts.answered),
+          read((r) => r.score.counts.missing),
+        ]);
+      }),
     });
   }
 

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@locvlm/runtime';
 import { loadRunFolder } from '../runs/run-eval.js';
 import { scoreTask } from '../runs/score.js';
-import { type HtmlReportOptions, renderHtmlReport } from './html.js';
+import { type HtmlReportOptions, type ReportPictureSummary, renderHtmlReportWithPictures } from './html.js';
 import type { ReportRun } from './paper-tables.js';
 import { buildReport, type EvalReport } from './report.js';
 
@@ -33,21 +33,33 @@ export async function loadReportRuns(folders: readonly (RunFolderRef | string)[]
   return runs;
 }
 
-/** Options of `writeReport`. */
+/** Options of `writeReport`: the HTML report's options (its folder is the one written to) and the report's date. */
 export interface WriteReportOptions extends Omit<HtmlReportOptions, 'outDir'> {
+  /** The report's creation time (default now). */
   now?: Date;
 }
 
-/** Write report.json and report.html into outDir; returns the report and the two paths. */
+/** What `writeReport` wrote: the report, the two files, and how the HTML's sample pictures came out. */
+export interface WrittenReport {
+  report: EvalReport;
+  /** Path of report.json. */
+  json: string;
+  /** Path of report.html. */
+  html: string;
+  pictures: ReportPictureSummary;
+}
+
+/** Write report.json and report.html into outDir, each atomically (a temporary file renamed into place). */
 export async function writeReport(
   outDir: string,
   runs: readonly ReportRun[],
   options: WriteReportOptions = {},
-): Promise<{ report: EvalReport; json: string; html: string }> {
+): Promise<WrittenReport> {
   const report = buildReport(runs, options.now);
   const json = join(outDir, 'report.json');
   const html = join(outDir, 'report.html');
+  const rendered = await renderHtmlReportWithPictures(report, runs, { ...options, outDir });
   await writeFileAtomic(json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFileAtomic(html, renderHtmlReport(report, runs, { ...options, outDir }));
-  return { report, json, html };
+  await writeFileAtomic(html, rendered.html);
+  return { report, json, html, pictures: rendered.pictures };
 }

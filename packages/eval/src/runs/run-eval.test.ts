@@ -146,4 +146,28 @@ describe('runEval', { timeout: 30_000 }, () => {
     expect(seen).toEqual(['original', 'mirrored']);
     expect(result.score.metrics).toEqual({ accuracy: 1, 'accuracy.right': 1, 'accuracy.left': 1 });
   });
+
+  it('records each picture as given and the absolute path it resolved to, and where the run was made', async () => {
+    const dir = tmp();
+    // Relative to the working directory, as `--images coco` on the command line gives it.
+    const task = buildHalCoco(cocoFixture(), { seed: 1, imageRoot: 'coco/val' });
+    const remote = { ...task.samples[0]!, id: 'remote', view: { ...task.samples[0]!.view, image: 'https://x/a.jpg' } };
+    const withRemote = { ...task, samples: [...task.samples, remote] };
+    const out = join(dir, 'run');
+    const result = await runEval({ task: withRemote, model: fakeModel('m', () => 'Yes'), outDir: out });
+    const saved = JSON.parse(readFileSync(join(out, RUN_FILES.task), 'utf8'));
+    expect(saved.runPaths).toEqual({ cwd: process.cwd(), dir: out });
+    expect(saved.samples[0].view).toMatchObject({
+      image: 'coco/val/img1.jpg',
+      imageResolved: join(process.cwd(), 'coco/val/img1.jpg'),
+    });
+    expect(saved.samples.at(-1).view.image).toBe('https://x/a.jpg');
+    expect(saved.samples.at(-1).view.imageResolved).toBeUndefined();
+    // The request still names the picture as given (resuming from the same folder asks nothing again).
+    expect(saved.samples[0].messages[0].content[0].image.path).toBe('coco/val/img1.jpg');
+    expect(result.task.runPaths).toEqual(saved.runPaths);
+    const loaded = await loadRunFolder(out);
+    expect(loaded.task.runPaths).toEqual(saved.runPaths);
+    expect(loaded.task.samples[0]!.view.imageResolved).toBe(join(process.cwd(), 'coco/val/img1.jpg'));
+  });
 });

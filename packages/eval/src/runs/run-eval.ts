@@ -8,7 +8,7 @@
 //   score.json         the task score, rewritten after each run or re-score
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import {
   type ChatMessage,
   type ContentPart,
@@ -24,7 +24,7 @@ import {
 import { z } from 'zod';
 import { EvaluationError } from '../errors.js';
 import { validate } from '../tasks/data.js';
-import type { EvalSample, EvalTask, GenerationSettings, TaskScore } from '../tasks/types.js';
+import type { EvalSample, EvalTask, GenerationSettings, SampleView, TaskScore } from '../tasks/types.js';
 import { DecodedVideoCache, withDecodedVideo } from '../tasks/video-input.js';
 import { judgeStage } from './judge.js';
 import { judgeRequestBuilder, scoreTask } from './score.js';
@@ -124,6 +124,27 @@ async function mirrorMessages(messages: ChatMessage[], mirror: 'horizontal' | 'v
   return out;
 }
 
+/** A URL (`https:`, `data:`, `file:` ...) rather than a path; two letters at least, so `C:` stays a drive. */
+const isUrl = (path: string) => /^[a-z][a-z0-9+.-]+:/i.test(path) && !isAbsolute(path);
+
+/**
+ * The task as `task.json` keeps it: each local image and frame also as the absolute path it resolves to in this
+ * process (relative paths are read from the working directory), and where the run is made, so reports can find the
+ * pictures later from another folder or after the run has moved.
+ */
+function withRunPaths(task: EvalTask, outDir: string): EvalTask {
+  const cwd = process.cwd();
+  const absolute = (path: string) => resolve(cwd, path);
+  const samples = task.samples.map((sample) => {
+    const { view } = sample;
+    const extra: Partial<SampleView> = {};
+    if (view.image !== undefined && !isUrl(view.image)) extra.imageResolved = absolute(view.image);
+    if (view.frames && view.frames.every((f) => !isUrl(f))) extra.framesResolved = view.frames.map(absolute);
+    return Object.keys(extra).length === 0 ? sample : { ...sample, view: { ...view, ...extra } };
+  });
+  return { ...task, samples, runPaths: { cwd, dir: resolve(cwd, outDir) } };
+}
+
 function predictionsConfig(task: EvalTask, model: VisionLanguageModel, generation: GenerationSettings): JsonValue {
   return {
     stage: 'predictions',
@@ -144,7 +165,7 @@ function predictionsConfig(task: EvalTask, model: VisionLanguageModel, generatio
 export async function runEval(options: RunEvalOptions): Promise<EvalRunResult> {
   const { model, outDir, signal } = options;
   const generation: GenerationSettings = { ...options.task.generation, ...options.generation };
-  const task: EvalTask = { ...options.task, generation };
+  const task: EvalTask = withRunPaths({ ...options.task, generation }, outDir);
   if (task.samples.length === 0) throw new EvaluationError('BAD_INPUT', `task ${task.name} has no samples`);
   // The run file first: a resume with other settings is refused before anything in the folder changes.
   const runFile = await openRun<Prediction>(
@@ -244,6 +265,7 @@ const taskFileSchema = z.object({
   ]),
   config: z.record(z.string(), z.unknown()),
   generation: z.object({ maxNewTokens: z.number(), temperature: z.number(), seed: z.number().optional() }),
+  runPaths: z.object({ cwd: z.string(), dir: z.string() }).optional(),
   samples: z.array(
     z
       .object({

@@ -36,8 +36,15 @@ export interface SampleView {
   prompt: string;
   /** Image path or URL as given in the data (resolved against the task's image root). */
   image?: string;
+  /**
+   * The absolute path `image` resolved to when the run was made (written by `runEval`; absent for URLs). Reports
+   * look for the picture there, relative to the run folder and relative to the current folder.
+   */
+  imageResolved?: string;
   /** Frame paths for a video sample. */
   frames?: string[];
+  /** The absolute paths `frames` resolved to when the run was made (written by `runEval`). */
+  framesResolved?: string[];
   /** The video file of a video sample given as a file. */
   video?: string;
   imageSize?: ImageSize;
@@ -83,6 +90,14 @@ export interface GenerationSettings {
 /** JSON-serialisable task configuration (what built the samples). */
 export type TaskConfig = Record<string, string | number | boolean | null | string[] | number[] | object>;
 
+/** Where a run was made: the working directory relative paths were read from, and the run folder's absolute path. */
+export interface RunPaths {
+  /** The working directory at run time (relative image paths in the task were relative to it). */
+  cwd: string;
+  /** The run folder's absolute path at run time. */
+  dir: string;
+}
+
 /** A benchmark: its samples and how to score the answers. */
 export interface EvalTask<Target = unknown> {
   /** Name used in run-file keys and reports, e.g. `coco-spatial` or `pope-adversarial`. */
@@ -91,6 +106,11 @@ export interface EvalTask<Target = unknown> {
   config: TaskConfig;
   generation: GenerationSettings;
   samples: EvalSample<Target>[];
+  /**
+   * Where the run that saved this task was made (written into `task.json` by `runEval`), so a report finds images
+   * given as relative paths after the run folder has moved along with them.
+   */
+  runPaths?: RunPaths;
 }
 
 /** Per-sample outcome of scoring. */
