@@ -43,7 +43,8 @@ describe('locvlm data localize-instruct', () => {
       '--frame',
       'pad-square',
     );
-    expect(result.err).toBe('');
+    // The progress convention's summary line (stderr is no terminal here).
+    expect(result.err).toMatch(/^images: 4\/4 in \d+m?s/);
     expect(result.code).toBe(0);
     expect(result.out).toContain('records: 7');
     expect(result.out).toContain('LocPred 4, NegPred 4, RevLoc 4');
@@ -142,6 +143,7 @@ describe('locvlm data video', () => {
       '--seed',
       '2',
       video,
+      '--no-progress',
     );
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
@@ -174,7 +176,7 @@ describe('locvlm data pseudo-boxes', () => {
       '--score',
       '0.1',
     );
-    expect(boxes.err).toBe('');
+    expect(boxes.err).toMatch(/^images: 4\/4 in \d+m?s \([\d.]+\/s\)$/);
     expect(boxes.code).toBe(0);
     expect(boxes.out).toContain('images: 4');
     const coco = JSON.parse(readFileSync(instances, 'utf8'));
@@ -237,7 +239,7 @@ describe('locvlm data prefcoco', () => {
       ];
       // A pool of two endpoints (the same server twice; a base URL with its /v1 is accepted).
       const args = command([url, `${url}/v1`]);
-      const first = await locvlm(...args);
+      const first = await locvlm(...args, '--no-progress');
       expect(first.err).toBe('');
       expect(first.code).toBe(0);
       expect(first.out).toContain('described 4 objects (0 answers unusable)');
@@ -274,7 +276,7 @@ describe('locvlm data prefcoco', () => {
       ...['data', 'prefcoco', '--coco', join(fixtures, 'instances.json'), '--images-dir', join(fixtures, 'images')],
       ...['--out', out, '--model', tinyModel, '--max-new-tokens', '4', '--concurrency', '1'],
     );
-    expect(result.err).toBe('');
+    expect(result.err).toMatch(/^objects: 4\/4 in \d+m?s \([\d.]+\/s\)$/);
     expect(result.code).toBe(0);
     // Random weights write nonsense, but every one of the 4 objects was asked and answered.
     expect(result.out).toMatch(/described \d+ objects \(\d+ answers unusable\)/);

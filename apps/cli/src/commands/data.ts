@@ -23,11 +23,11 @@ import {
   writeLocalizeInstruct,
 } from '@locvlm/pseudo-data';
 import { extractFrames } from '@locvlm/video-pool';
-import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { CliError, type CliIo } from '../io.js';
 import { addModelFlags, chooseModel, concurrencyOf, openModel } from '../model-choice.js';
+import { createProgress } from '../progress.js';
 
 /** Parse a flag value with a zod schema; the error names the flag and the value. */
 function flag<T>(schema: z.ZodType<T>, name: string, value: unknown): T {
@@ -61,35 +61,6 @@ function userErrors<A extends unknown[]>(action: (...args: A) => Promise<void>):
       }
       throw error;
     }
-  };
-}
-
-/** A progress bar with ETA on stderr when it is a terminal; silent otherwise (logs, CI, tests). */
-function progressBar(label: string): { update(done: number, total: number): void; stop(): void } {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {duration_formatted}`,
-      stream: process.stderr,
-      hideCursor: true,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(done, total) {
-      if (!started) {
-        bar.start(total, done);
-        started = true;
-      } else {
-        bar.setTotal(total);
-        bar.update(done);
-      }
-    },
-    stop() {
-      if (started) bar.stop();
-    },
   };
 }
 
@@ -203,6 +174,15 @@ async function loadSource(
 
 export function registerDataCommands(program: Command, io: CliIo): void {
   const data = program.command('data').description('build LocVLM instruction data (LLaVA training format)');
+  // Progress by the CLI's convention (a bar on a terminal, sparse lines in a pipe, a summary); --no-progress: none.
+  let showProgress = true;
+  data.hook('preAction', (_data, command) => {
+    showProgress = command.opts().progress !== false;
+  });
+  const progressBar = (label: string) => {
+    const progress = createProgress({ label, enabled: showProgress, io });
+    return { update: (done: number, total: number) => progress.update({ done, total }), stop: () => progress.finish() };
+  };
 
   addBuildOptions(
     data
@@ -445,4 +425,6 @@ export function registerDataCommands(program: Command, io: CliIo): void {
         }
       }),
     );
+
+  for (const command of data.commands) command.option('--no-progress', 'no progress output');
 }

@@ -188,8 +188,13 @@ describe('locvlm eval', { timeout: 60_000 }, () => {
     );
     expect(report.code).toBe(0);
     expect(report.out).toContain('Table 4: Spatial reasoning');
+    // Finding the 3 pictures ends with the progress convention's summary line; then how they came out (linked
+    // relative to the report).
+    const [found, summary] = report.err.split('\n');
+    expect(found).toMatch(/^report pictures: 3\/3 in \d+m?s/);
+    expect(summary).toBe(`report: ${join(dir, 'report', 'report.html')} (14 linked)`);
     const html = readFileSync(join(dir, 'report', 'report.html'), 'utf8');
-    expect(html).toContain('href="../img1.png"');
+    expect(html).toContain('<img class="sample-picture" src="../img1.png"');
     expect(html).toContain('mine');
 
     const rescored = await locvlm('eval', 'rescore', out);

@@ -3,9 +3,8 @@
 // command runs so other commands start fast.
 import { join } from 'node:path';
 import { FRAME_NAMES } from '@locvlm/coord-codec';
-import type { EvalProgress, EvalTask, TaskFileOptions } from '@locvlm/eval';
+import type { EvalProgress, EvalTask, ReportPictureSummary, TaskFileOptions, WriteReportOptions } from '@locvlm/eval';
 import type { VisionLanguageModel } from '@locvlm/runtime';
-import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { CliError, type CliIo } from '../io.js';
@@ -17,6 +16,7 @@ import {
   modelFlagsGiven,
   openModel,
 } from '../model-choice.js';
+import { createProgress, type Progress } from '../progress.js';
 import { parseCodecSpec } from './codec.js';
 
 /** @locvlm/eval's task names (a test keeps this equal to its TASKS). */
@@ -77,39 +77,58 @@ interface EvalFlags extends ModelFlags {
   progress?: boolean;
 }
 
-/** A progress bar with ETA on a terminal; on a pipe, a line every 10%. */
-function progressReporter(io: CliIo, enabled: boolean): { update(p: EvalProgress): void; stop(): void } {
-  if (!enabled) return { update() {}, stop() {} };
-  if (process.stderr.isTTY) {
-    const bar = new SingleBar({
-      format: '{task} {stage} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted} | {resumed} resumed',
-      etaBuffer: 50,
-      hideCursor: true,
-      stream: process.stderr,
-    });
-    let started = false;
-    return {
-      update(p) {
-        const payload = { task: p.task, stage: p.stage, resumed: p.resumed };
-        if (!started) {
-          bar.start(p.total, p.done, payload);
-          started = true;
-        } else bar.update(p.done, payload);
-      },
-      stop: () => started && bar.stop(),
-    };
-  }
-  let lastTenth = -1;
+/** One progress display per stage of a run (generate, then judge), each ending with its summary line. */
+function stageProgress(io: CliIo, enabled: boolean): { update(p: EvalProgress): void; finish(): void } {
+  let stage: string | undefined;
+  let current: Progress | undefined;
   return {
     update(p) {
-      const tenth = p.total ? Math.floor((10 * p.done) / p.total) : 10;
-      if (tenth === lastTenth) return;
-      lastTenth = tenth;
-      const eta = p.etaMs === undefined ? '?' : `${Math.round(p.etaMs / 1000)}s`;
-      io.err(`${p.task} ${p.stage}: ${p.done}/${p.total} (${p.resumed} resumed), ETA ${eta}`);
+      if (p.stage !== stage) {
+        current?.finish();
+        stage = p.stage;
+        current = createProgress({ label: `${p.task} ${p.stage}`, enabled, io });
+      }
+      current!.update(p);
     },
-    stop() {},
+    finish: () => current?.finish(),
   };
+}
+
+/** `report: DIR/report.html`, with how its pictures came out when some could not be shown. */
+function reportLine(path: string, pictures: ReportPictureSummary): string {
+  const shown = [
+    pictures.embedded > 0 ? `${pictures.embedded} pictures embedded` : '',
+    pictures.linked > 0 ? `${pictures.linked} linked` : '',
+  ].filter(Boolean);
+  const problems = [
+    pictures.missing > 0
+      ? `${pictures.missing} not found (${pictures.missingPictures.slice(0, 3).join(', ')}${pictures.missingPictures.length > 3 ? ', ...' : ''})`
+      : '',
+    pictures.unreadable > 0 ? `${pictures.unreadable} not readable` : '',
+    pictures.overBudget > 0 ? `${pictures.overBudget} past the report's picture budget` : '',
+  ].filter(Boolean);
+  const drawn = problems.length > 0 ? `; ${problems.join(', ')}: drawn as placeholders` : '';
+  return `report: ${path}${shown.length + problems.length > 0 ? ` (${shown.join(', ') || 'no pictures shown'}${drawn})` : ''}`;
+}
+
+/** Write a report with the pictures' progress shown by the convention; returns what `writeReport` returns. */
+async function writeReportWithProgress(
+  io: CliIo,
+  enabled: boolean,
+  outDir: string,
+  runs: Awaited<ReturnType<EvalModule['loadReportRuns']>>,
+  options: Omit<WriteReportOptions, 'onProgress'> = {},
+): ReturnType<EvalModule['writeReport']> {
+  const { writeReport } = await loadEval();
+  const progress = createProgress({ label: 'report pictures', enabled, io });
+  try {
+    return await writeReport(outDir, runs, {
+      ...options,
+      onProgress: ({ done, total }) => progress.update({ done, total }),
+    });
+  } finally {
+    progress.finish();
+  }
 }
 
 function taskOptions(
@@ -153,8 +172,7 @@ function taskOptions(
 }
 
 async function runTask(name: string, flags: EvalFlags, io: CliIo): Promise<void> {
-  const { createLocationFormat, createTaskFromFiles, EvaluationError, loadReportRuns, runEval, writeReport } =
-    await loadEval();
+  const { createLocationFormat, createTaskFromFiles, EvaluationError, loadReportRuns, runEval } = await loadEval();
   // Bad model flags fail before any data is read or model loaded.
   chooseModel(flags);
   const hasJudge = modelFlagsGiven(flags, 'judge');
@@ -179,7 +197,7 @@ async function runTask(name: string, flags: EvalFlags, io: CliIo): Promise<void>
     await model.close();
     throw error;
   }
-  const progress = progressReporter(io, flags.progress !== false);
+  const progress = stageProgress(io, flags.progress !== false);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
@@ -211,7 +229,7 @@ async function runTask(name: string, flags: EvalFlags, io: CliIo): Promise<void>
       }
       throw error;
     }
-    progress.stop();
+    progress.finish();
     io.out(
       JSON.stringify(
         { task: result.task.name, model: result.model, ...result.score.metrics, ...result.score.counts },
@@ -219,10 +237,15 @@ async function runTask(name: string, flags: EvalFlags, io: CliIo): Promise<void>
         2,
       ),
     );
-    const { html } = await writeReport(flags.out, await loadReportRuns([flags.out]));
-    io.err(`report: ${html}`);
+    const { html, pictures } = await writeReportWithProgress(
+      io,
+      flags.progress !== false,
+      flags.out,
+      await loadReportRuns([flags.out]),
+    );
+    io.err(reportLine(html, pictures));
   } finally {
-    progress.stop();
+    progress.finish();
     process.off('SIGINT', onSignal);
     await model.close();
     await judge?.close();
@@ -289,29 +312,37 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .requiredOption('--out <dir>', 'folder for report.json and report.html')
     .addOption(new Option('--images <mode>', 'images in the HTML').choices(['embed', 'link', 'none']).default('embed'))
     .option('--max-samples <n>', 'samples shown per task in the browser (default 300)')
-    .action(async (runs: string[], flags: { out: string; images: 'embed' | 'link' | 'none'; maxSamples?: string }) => {
-      const refs = runs.map((r) => {
-        const eq = r.indexOf('=');
-        return eq > 0 ? { label: r.slice(0, eq), dir: r.slice(eq + 1) } : { dir: r };
-      });
-      const { loadReportRuns, writeReport } = await loadEval();
-      const loaded = await loadReportRuns(refs);
-      const maxSamples = flag(positiveInt, '--max-samples', flags.maxSamples);
-      const { report, html, json } = await writeReport(flags.out, loaded, {
-        images: flags.images,
-        ...(maxSamples ? { maxSamplesPerTask: maxSamples } : {}),
-      });
-      for (const table of report.tables)
-        io.out(`${table.title}: ${table.rows.filter((r) => r.source === 'run').length} run row(s)`);
-      io.out(`wrote ${json}\nwrote ${html}`);
-    });
+    .option('--no-progress', 'no progress output')
+    .action(
+      async (
+        runs: string[],
+        flags: { out: string; images: 'embed' | 'link' | 'none'; maxSamples?: string; progress: boolean },
+      ) => {
+        const refs = runs.map((r) => {
+          const eq = r.indexOf('=');
+          return eq > 0 ? { label: r.slice(0, eq), dir: r.slice(eq + 1) } : { dir: r };
+        });
+        const { loadReportRuns } = await loadEval();
+        const maxSamples = flag(positiveInt, '--max-samples', flags.maxSamples);
+        const loaded = await loadReportRuns(refs);
+        const { report, html, json, pictures } = await writeReportWithProgress(io, flags.progress, flags.out, loaded, {
+          images: flags.images,
+          ...(maxSamples ? { maxSamplesPerTask: maxSamples } : {}),
+        });
+        for (const table of report.tables)
+          io.out(`${table.title}: ${table.rows.filter((r) => r.source === 'run').length} run row(s)`);
+        io.out(`wrote ${json}\nwrote ${html}`);
+        io.err(reportLine(html, pictures));
+      },
+    );
 
   evalCommand
     .command('rescore')
-    .description('score a run folder again from its files (no model)')
+    .description("score a run folder again from its files (no model) and render the run's report.html again")
     .argument('<run>', 'run folder')
-    .action(async (run: string) => {
-      const { rescoreRun } = await loadEval();
+    .option('--no-progress', 'no progress output')
+    .action(async (run: string, flags: { progress: boolean }) => {
+      const { loadReportRuns, rescoreRun } = await loadEval();
       const result = await rescoreRun(run);
       io.out(
         JSON.stringify(
@@ -321,5 +352,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
         ),
       );
       io.err(`wrote ${join(run, 'score.json')}`);
+      const { html, pictures } = await writeReportWithProgress(io, flags.progress, run, await loadReportRuns([run]));
+      io.err(reportLine(html, pictures));
     });
 }
