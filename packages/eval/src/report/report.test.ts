@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCocoSpatialPaper, scoreCocoSpatial } from '../tasks/coco-spatial.js';
-import { buildHalCoco, scorePresence } from '../tasks/hallucination.js';
+import { buildHalAct, buildHalCoco, scorePresence } from '../tasks/hallucination.js';
 import { popeTask, scorePope } from '../tasks/pope.js';
 import { cocoFixture } from '../testing/fixtures.js';
 import { renderHtmlReport, renderHtmlReportWithPictures } from './html.js';
@@ -185,6 +185,28 @@ describe('HTML report', { timeout: 30_000 }, () => {
     const none = await renderHtmlReportWithPictures(buildReport(runs), runs, { outDir: dir, images: 'none' });
     expect(none.html).not.toContain('<img');
     expect(none.pictures).toMatchObject({ mode: 'none', embedded: 0, linked: 0, missing: 0 });
+  });
+
+  it('shows up to 4 video frames as small thumbnails, a missing frame as a placeholder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-'));
+    mkdirSync(join(dir, 'frames', 'v1'), { recursive: true });
+    for (const name of ['00.png', '01.png', '03.png', '04.png']) {
+      writeFileSync(join(dir, 'frames', 'v1', name), await photo());
+    }
+    const frames = ['00.png', '01.png', '02.png', '03.png', '04.png'].map((f) => `v1/${f}`);
+    const task = buildHalAct([{ video: 'v1', objects: ['dog', 'cat'], frames }], {
+      framesRoot: join(dir, 'frames'),
+      vocabulary: ['dog', 'cat', 'kite', 'boat'],
+    });
+    const runs = [{ label: 'a', model: 'm', task, score: scorePresence(task, new Map()) }];
+    const { html, pictures } = await renderHtmlReportWithPictures(buildReport(runs), runs, { outDir: dir });
+    // 4 questions, each showing the first 4 of 5 frames: 02.png is gone.
+    expect(pictures).toMatchObject({ embedded: 12, missing: 4, missingPictures: [join(dir, 'frames', 'v1/02.png')] });
+    expect(html.match(/<div class="ph frame" role="img"/g)).toHaveLength(4);
+    expect(html.match(/<span class="more">\+1 frames<\/span>/g)).toHaveLength(4);
+    const { default: sharp } = await import('sharp');
+    const first = /<div class="frames"><img class="sample-picture" src="data:image\/webp;base64,([^"]+)"/.exec(html)!;
+    expect(await sharp(Buffer.from(first[1]!, 'base64')).metadata()).toMatchObject({ width: 160, height: 120 });
   });
 
   it('shows runs sharing a label as one row of means with their range, and bars with whiskers', async () => {
