@@ -6,12 +6,12 @@ import { join, resolve } from 'node:path';
 import type { CodecSpec, FrameTransform } from '@locvlm/coord-codec';
 import { RuntimeError } from '../errors.js';
 import { decodeImage } from '../image/preprocess.js';
-import { longestTokenChars } from '../onnx/tokenizer.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSource } from '../image/source.js';
 import { readJsonObject } from '../json-file.js';
 import type { ChatMessage, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
 import { type DtypeOption, modelIdFor, resolveModelFiles } from '../onnx/model-files.js';
 import { chooseExecutionProvider, type DeviceChoice, type ExecutionProviderChoice } from '../onnx/ort.js';
+import { longestTokenChars } from '../onnx/tokenizer.js';
 import type { FamilyFiles, LocationPrompts, TjsRawImage, TransformersJs, TransformersJsFamily } from './family.js';
 import { transformersJsFamily } from './registry.js';
 
