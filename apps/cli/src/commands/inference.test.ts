@@ -161,6 +161,24 @@ describe('locvlm ask | locate | describe on the tiny local model', () => {
     }
   });
 
+  it('an image that fails to decode in the model names the file (a truncated PNG), for every command', async () => {
+    const png = await shapesPng(320, 240);
+    const truncated = join(dir, 'truncated.png');
+    // The header is intact (so the size check passes); the pixel data stops at 60%.
+    await writeFile(truncated, png.subarray(0, Math.floor(png.length * 0.6)));
+    for (const argv of [
+      ['ask', 'What is this?'],
+      ['locate', 'red circle'],
+      ['describe', '--box', '10,10,50,50'],
+    ]) {
+      const [command, ...rest] = argv as [string, ...string[]];
+      const result = await locvlm(command, '--model', tinyModelDir, '--image', truncated, '--max-tokens', '2', ...rest);
+      expect(result.code, command).toBe(2);
+      expect(result.err.startsWith(`error: --image ${truncated}: image bytes (`), result.err).toBe(true);
+      expect(result.err).toMatch(/cannot be decoded as an image/);
+    }
+  });
+
   it('every command has --help', async () => {
     for (const command of ['ask', 'locate', 'describe', 'serve', 'studio']) {
       const result = await locvlm(command, '--help');

@@ -1,7 +1,7 @@
 // locvlm ask | locate | describe: one image, one question, on a local model directory or an OpenAI-compatible server.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Location } from '@locvlm/coord-codec';
-import type { GenerateOptions, VisionLanguageModel } from '@locvlm/runtime';
+import { type GenerateOptions, RuntimeError, type VisionLanguageModel } from '@locvlm/runtime';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { CliError, type CliIo, processIo } from '../io.js';
@@ -71,13 +71,30 @@ function describeLocation(l: Location): string {
   return 'box' in l ? `box ${l.box.map(round).join(',')}` : `point ${l.point.map(round).join(',')}`;
 }
 
-/** Open the model, run `task`, always close the model; user-caused runtime errors become exit code 2. */
-async function withModel<T>(flags: ModelFlags, task: (model: VisionLanguageModel) => Promise<T>): Promise<T> {
+/**
+ * The model's errors about the image name it by its size (`image bytes (1812 B) cannot be decoded`); the command
+ * knows which file it was, so the message starts with it.
+ */
+function nameImageFile(error: unknown, imagePath: string): unknown {
+  if (error instanceof RuntimeError && error.code === 'IMAGE' && !error.message.includes(imagePath))
+    return new CliError(`--image ${imagePath}: ${error.message}`, { cause: error });
+  return error;
+}
+
+/**
+ * Open the model, run `task` on the image at `imagePath`, always close the model; user-caused runtime errors become
+ * exit code 2, and image errors name the file.
+ */
+async function withModel<T>(
+  flags: ModelFlags,
+  imagePath: string,
+  task: (model: VisionLanguageModel) => Promise<T>,
+): Promise<T> {
   const model = await openModel(flags);
   try {
     return await task(model);
   } catch (error) {
-    throw asCliError(error);
+    throw asCliError(nameImageFile(error, imagePath));
   } finally {
     await model.close();
   }
@@ -126,7 +143,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       const size = await imageSize(image, `--image ${flags.image}`);
       const frame = resolveFrame(flags);
       const options = generateOptions(flags);
-      await withModel(flags, async (model) => {
+      await withModel(flags, flags.image, async (model) => {
         const codec = await resolveCodec(flags, { model });
         const messages = [
           {
@@ -173,7 +190,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       await imageSize(image, `--image ${flags.image}`);
       const frame = resolveFrame(flags);
       const options = generateOptions(flags);
-      const result = await withModel(flags, async (model) => {
+      const result = await withModel(flags, flags.image, async (model) => {
         const codec = await resolveCodec(flags, { model });
         const located = await locateObject(model, {
           ...options,
@@ -216,7 +233,7 @@ export function registerInferenceCommands(program: Command, io: CliIo): void {
       await imageSize(image, `--image ${flags.image}`);
       const frame = resolveFrame(flags);
       const options = generateOptions(flags);
-      const result = await withModel(flags, async (model) => {
+      const result = await withModel(flags, flags.image, async (model) => {
         const codec = await resolveCodec(flags, { model });
         return {
           described: await describeRegion(model, { ...options, image, box, codec, ...(frame ? { frame } : {}) }),
