@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createOpenAIModel } from '@locvlm/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runtimeFixture, shapesPng, tinyModelDir } from '../test-helpers.js';
+import { locvlm, runtimeFixture, shapesPng, tinyModelDir } from '../test-helpers.js';
 
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -170,6 +170,30 @@ describe('locvlm serve / studio processes', () => {
       expect(await exitCode(child)).toBe(0);
     }
   }, 120_000);
+
+  it('--help shows the per-request limits with their defaults, and the Host check', async () => {
+    for (const command of ['serve', 'studio']) {
+      const help = (await locvlm(command, '--help')).out.replace(/\s+/g, ' ');
+      expect(help).toMatch(/--max-text-chars <n> characters of text in one request, .*\(default: "65536"\)/);
+      expect(help).toMatch(/--max-images <n> images in one request \(400 beyond\) \(default: "8"\)/);
+      expect(help).toMatch(/--max-megapixels <n> decoded pixels of one request's images together, .*\(default: "48"\)/);
+      expect(help).toMatch(/--allowed-hosts <names>/);
+      expect(help).toMatch(/The Host header must be localhost, 127\.0\.0\.1, \[::1\], the --host address/);
+    }
+  });
+
+  it('refuses bad limit flags with exit code 2, naming the flag', async () => {
+    for (const [flag, value] of [
+      ['--max-text-chars', '0'],
+      ['--max-images', '-1'],
+      ['--max-megapixels', 'lots'],
+      ['--allowed-hosts', ' , '],
+    ] as const) {
+      const result = await locvlm('serve', '--model', tinyModelDir, flag, value);
+      expect(result.code, flag).toBe(2);
+      expect(result.err, flag).toMatch(new RegExp(`^error: ${flag} "${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+    }
+  });
 
   it('refuses a bad flag with exit code 2 before loading anything', async () => {
     const child = spawn(

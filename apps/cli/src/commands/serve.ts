@@ -7,7 +7,13 @@ import { z } from 'zod';
 import { defaultScenesDir } from '../demo-run.js';
 import { CliError, type CliIo } from '../io.js';
 import { addModelFlags, type ModelFlags, openModel, resolveCodec, resolveFrame } from '../model-choice.js';
-import { type ChatServerOptions, createChatCompletionServer, servedModelName } from '../server/chat-server.js';
+import {
+  type ChatServerOptions,
+  createChatCompletionServer,
+  DEFAULT_REQUEST_LIMITS,
+  servedModelName,
+} from '../server/chat-server.js';
+import { networkExposureWarning } from '../server/host-check.js';
 import { studioPageDir, studioRoutes } from '../server/studio-routes.js';
 
 interface ServeFlags extends ModelFlags {
@@ -19,6 +25,10 @@ interface ServeFlags extends ModelFlags {
   maxQueue: string;
   maxBodyMb: string;
   maxImageMb: string;
+  maxTextChars: string;
+  maxImages: string;
+  maxMegapixels: string;
+  allowedHosts?: string;
   timeout: string;
   quiet?: boolean;
 }
@@ -37,7 +47,16 @@ function existingDir(name: string, value: string): string {
 
 function addServerFlags(command: Command, defaultPort: string, locations: boolean): Command {
   return addModelFlags(command, { locations })
-    .option('--host <host>', 'interface to listen on (0.0.0.0 exposes the server to the network)', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'interface to listen on (0.0.0.0 exposes the server to the network, without authentication)',
+      '127.0.0.1',
+    )
+    .option(
+      '--allowed-hosts <names>',
+      'more names the Host header may carry, comma-separated (.example.org: a domain and its subdomains; *: any); ' +
+        'always accepted: localhost, 127.0.0.1, [::1], the --host address',
+    )
     .option('--port <port>', 'port (0 picks a free one)', defaultPort)
     .option(
       '--served-name <name>',
@@ -48,6 +67,18 @@ function addServerFlags(command: Command, defaultPort: string, locations: boolea
     .option('--max-queue <n>', 'requests waiting for a slot; beyond it 429 with Retry-After', '32')
     .option('--max-body-mb <n>', 'largest request body in MiB (413 beyond)', '24')
     .option('--max-image-mb <n>', 'largest image in MiB (413 beyond)', '16')
+    .option(
+      '--max-text-chars <n>',
+      'characters of text in one request, all messages together (400 beyond, before it is tokenized)',
+      String(DEFAULT_REQUEST_LIMITS.maxTextChars),
+    )
+    .option('--max-images <n>', 'images in one request (400 beyond)', String(DEFAULT_REQUEST_LIMITS.maxImages))
+    .option(
+      '--max-megapixels <n>',
+      "decoded pixels of one request's images together, in millions, read from the headers before decoding " +
+        `(413 beyond; each image also at most ${DEFAULT_REQUEST_LIMITS.maxImagePixels / 1e6})`,
+      String(DEFAULT_REQUEST_LIMITS.maxRequestPixels / 1e6),
+    )
     .option('--timeout <seconds>', 'longest one generation may run', '300')
     .option('--quiet', 'do not log requests');
 }
@@ -62,13 +93,25 @@ function serverOptions(flags: ServeFlags): ChatServerOptions {
     maxBodyBytes: parseFlag(z.coerce.number().positive(), '--max-body-mb', flags.maxBodyMb) * 1024 * 1024,
     maxImageBytes: parseFlag(z.coerce.number().positive(), '--max-image-mb', flags.maxImageMb) * 1024 * 1024,
     generationTimeoutMs: parseFlag(z.coerce.number().positive(), '--timeout', flags.timeout) * 1000,
+    maxTextChars: parseFlag(positive, '--max-text-chars', flags.maxTextChars),
+    maxImages: parseFlag(z.coerce.number().int().min(0), '--max-images', flags.maxImages),
+    maxRequestPixels: Math.round(
+      parseFlag(z.coerce.number().positive(), '--max-megapixels', flags.maxMegapixels) * 1_000_000,
+    ),
   };
+  if (flags.allowedHosts !== undefined) {
+    const names = flags.allowedHosts
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
+    if (names.length === 0) throw new CliError(`--allowed-hosts ${JSON.stringify(flags.allowedHosts)}: no names`);
+    options.allowedHosts = names;
+  }
   if (flags.servedName) options.modelName = flags.servedName;
   if (flags.allowRoot) options.allowRoot = existingDir('--allow-root', flags.allowRoot);
   return options;
 }
 
-/** Start the server, print where it listens, and run until SIGINT / SIGTERM; then shut down gracefully. */
 /** A local model's family and engine for the Studio page (nothing for a server endpoint). */
 function familyOf(model: VisionLanguageModel): { family?: { family: string; engine: string } } {
   const local = model as { engine?: string; describe?: () => { family?: string } };
@@ -76,6 +119,7 @@ function familyOf(model: VisionLanguageModel): { family?: { family: string; engi
   return family && local.engine ? { family: { family, engine: local.engine } } : {};
 }
 
+/** Start the server, print where it listens, and run until SIGINT / SIGTERM; then shut down gracefully. */
 async function runServer(
   io: CliIo,
   flags: ServeFlags,
@@ -83,6 +127,8 @@ async function runServer(
   what: string,
 ): Promise<void> {
   const options = serverOptions(flags);
+  const warning = networkExposureWarning(flags.host, options.allowRoot);
+  if (warning) io.err(warning);
   const model = await openModel(flags);
   try {
     const modelName = options.modelName ?? servedModelName(model.id);
@@ -119,6 +165,12 @@ async function runServer(
   }
 }
 
+const LIMITS_HELP =
+  'Every request is bounded before any work starts: body (--max-body-mb), characters of text (--max-text-chars),\n' +
+  'images (--max-images), each image (--max-image-mb, 40 megapixels) and all its images together\n' +
+  '(--max-megapixels), read from the image headers before decoding. The Host header must be localhost,\n' +
+  '127.0.0.1, [::1], the --host address or one of --allowed-hosts (403 otherwise).\n';
+
 /** Registers `locvlm serve` and `locvlm studio`. */
 export function registerServeCommands(program: Command, io: CliIo): void {
   addServerFlags(
@@ -129,6 +181,7 @@ export function registerServeCommands(program: Command, io: CliIo): void {
     .addHelpText(
       'after',
       '\nRoutes: POST /v1/chat/completions (stream or not), GET /v1/models, GET /health.\n' +
+        LIMITS_HELP +
         'Example:\n  locvlm serve --model ./my-llava-onnx --port 8080\n' +
         '  then: locvlm ask --endpoint http://127.0.0.1:8080 --model-name my-llava-onnx --image a.png "What is this?"',
     )
@@ -145,10 +198,13 @@ export function registerServeCommands(program: Command, io: CliIo): void {
     '8090',
     true,
   )
-    .option('--reports <dir>', 'a folder of eval HTML reports to list in the Studio (served under /reports/)')
+    .option(
+      '--reports <dir>',
+      'a folder of eval HTML reports to list in the Studio (served under /reports/: regular, non-hidden files inside it)',
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  locvlm studio --model ./my-llava-onnx --reports ./eval-out\n  then open the printed URL',
+      `\n${LIMITS_HELP}Example:\n  locvlm studio --model ./my-llava-onnx --reports ./eval-out\n  then open the printed URL`,
     )
     .action(async (flags: ServeFlags & { reports?: string }) => {
       const staticDir = studioPageDir();

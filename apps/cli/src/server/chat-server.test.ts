@@ -2,7 +2,15 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createOpenAIModel, loadOnnxModel, type OnnxVisionLanguageModel } from '@locvlm/runtime';
+import {
+  createOpenAIModel,
+  type GenerateRequest,
+  type GenerateResult,
+  loadOnnxModel,
+  type OnnxVisionLanguageModel,
+  RuntimeError,
+  type VisionLanguageModel,
+} from '@locvlm/runtime';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataUrl, GatedModel, shapesPng, tinyModelDir } from '../test-helpers.js';
@@ -83,15 +91,44 @@ describe('chat-completions server on the tiny model', () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const events = (await response.text())
-      .split('\n\n')
-      .filter(Boolean)
-      .map((e) => e.replace(/^data: /, ''));
+    const events = sseEvents(await response.text());
     expect(events.at(-1)).toBe('[DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
     expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
-    expect(chunks.at(-1).choices[0].finish_reason).toBe('stop');
+    expect(['stop', 'length']).toContain(chunks.at(-1).choices[0].finish_reason);
+    expect(chunks.slice(0, -1).every((c) => c.choices[0].finish_reason === null)).toBe(true);
+  });
+
+  // Waits on @locvlm/runtime: model.stream()'s iterator returns the GenerateResult (finishReason) when it ends.
+  it('a stream cut by max_tokens ends with finish_reason "length", as the same request unstreamed', async () => {
+    const body = { max_tokens: 3, messages: imageMessage(dataUrl(png)) };
+    const whole = await (await post(url, body)).json();
+    // The tiny model's random weights never say EOS within 3 tokens: max_tokens cuts the answer.
+    expect(whole.choices[0].finish_reason).toBe('length');
+    const events = sseEvents(await (await post(url, { ...body, stream: true })).text());
+    expect(events.at(-1)).toBe('[DONE]');
+    expect(JSON.parse(events.at(-2) ?? '{}').choices[0].finish_reason).toBe('length');
+  });
+
+  it('refuses bad input in a stream with the same status and body as unstreamed (no 200 first)', async () => {
+    const truncated = png.subarray(0, Math.floor(png.length * 0.6));
+    const cases: Array<[unknown[], number, RegExp]> = [
+      // Over the tiny model's 512-token context, though under the server's character limit.
+      [[{ role: 'user', content: 'cat '.repeat(600) }], 400, /context is 512/],
+      // The header reads fine; decoding fails in the model, and the error names the part of the request.
+      [imageMessage(dataUrl(truncated)), 400, /^messages\[0\]\.content\[0\]\.image_url: .*cannot be decoded/],
+    ];
+    for (const [messages, status, message] of cases) {
+      const whole = await post(url, { max_tokens: 2, messages });
+      const streamed = await post(url, { max_tokens: 2, stream: true, messages });
+      expect(whole.status).toBe(status);
+      expect(streamed.status).toBe(status);
+      expect(streamed.headers.get('content-type')).toMatch(/^application\/json/);
+      const [a, b] = [await errorOf(whole), await errorOf(streamed)];
+      expect(a.message).toMatch(message);
+      expect(b).toEqual(a);
+    }
   });
 
   it('serves /v1/models and /health', async () => {
@@ -136,9 +173,25 @@ describe('chat-completions server on the tiny model', () => {
     for (const ref of [join(outsideDir, 'x.png'), join(root, 'link.png'), `${root}/../${join(outsideDir, 'x.png')}`]) {
       const refused = await post(url, { messages: imageMessage(ref) });
       expect(refused.status).toBe(400);
-      expect((await errorOf(refused)).message).toMatch(/outside the allowed root|does not exist/);
+      expect((await errorOf(refused)).message).toBe(
+        `messages[0].content[0].image_url: file ${ref} is outside the allowed root ${root} or does not exist`,
+      );
     }
+    // No existence oracle: a file outside that exists and one that does not get the same answer, as do a missing
+    // file inside and a symlink inside pointing at a missing file outside.
+    await symlink(join(outsideDir, 'missing.png'), join(root, 'dangling.png'));
+    const answer = async (ref: string) =>
+      (await errorOf(await post(url, { messages: imageMessage(ref) }))).message.replace(ref, 'PATH');
+    expect(await answer(join(outsideDir, 'x.png'))).toBe(await answer(join(outsideDir, 'missing.png')));
+    expect(await answer(join(root, 'missing.png'))).toBe(await answer(join(root, 'dangling.png')));
+    expect(await answer(join(root, 'link.png'))).toBe(await answer(join(outsideDir, 'missing.png')));
     await rm(outsideDir, { recursive: true, force: true });
+  });
+
+  it('reads a file whose name starts with two dots inside the root', async () => {
+    await writeFile(join(root, '..dots.png'), png);
+    const ok = await post(url, { max_tokens: 2, messages: imageMessage(join(root, '..dots.png')) });
+    expect(ok.status).toBe(200);
   });
 
   it('refuses bad requests with a clear 4xx naming the problem', async () => {
@@ -177,6 +230,89 @@ describe('chat-completions server on the tiny model', () => {
     expect(response.status).toBe(413);
     expect((await errorOf(response)).message).toMatch(/120000 pixels, over the limit of 10000/);
     await small.close(0);
+  });
+
+  it('bounds each request before any work: text characters, images, pixels, messages, JSON values', async () => {
+    const tight = createChatCompletionServer(model, {
+      port: 0,
+      maxTextChars: 100,
+      maxImages: 2,
+      maxRequestPixels: 30000,
+    });
+    const tightUrl = await tight.listen();
+    const text = (t: string) => ({ type: 'text', text: t });
+    const image = { type: 'image_url', image_url: { url: dataUrl(png) } };
+    const cases: Array<[unknown, number, string, string]> = [
+      [
+        { messages: [{ role: 'user', content: [text('x'.repeat(60)), text('y'.repeat(41))] }] },
+        400,
+        'text_too_long',
+        "the request's text is 101 characters, over this server's limit of 100 (--max-text-chars)",
+      ],
+      [
+        { stop: ['z'.repeat(30)], messages: [{ role: 'system', content: 'x'.repeat(71) }] },
+        400,
+        'text_too_long',
+        "the request's text is 101 characters, over this server's limit of 100 (--max-text-chars)",
+      ],
+      [
+        { messages: [{ role: 'user', content: [image, image, image, text('?')] }] },
+        400,
+        'too_many_images',
+        "the request has 3 images, over this server's limit of 2 per request (--max-images)",
+      ],
+      [
+        // 160x120 = 19200 pixels each: the second passes the budget of 30000, before either is decoded.
+        { messages: [{ role: 'user', content: [image, text('and'), image] }] },
+        413,
+        'too_many_pixels',
+        "messages[0].content[2].image_url (160x120) brings the request's images to 38400 decoded pixels, over this server's limit of 30000 per request (--max-megapixels)",
+      ],
+      [
+        { messages: Array(1025).fill({ role: 'user', content: '' }) },
+        400,
+        'too_many_messages',
+        "messages has 1025 entries, over this server's limit of 1024",
+      ],
+      [
+        { messages: [{ role: 'user', content: 'hi' }], metadata: Array(40000).fill(0) },
+        400,
+        'body_too_complex',
+        "the body has 40006 JSON values, over this server's limit of 32768",
+      ],
+    ];
+    for (const [body, status, code, message] of cases) {
+      const response = await post(tightUrl, body);
+      expect(response.status, code).toBe(status);
+      expect(await errorOf(response)).toMatchObject({ code, message });
+    }
+    // Within every limit: answered.
+    const ok = await post(tightUrl, { max_tokens: 2, messages: [{ role: 'user', content: [image, text('Where?')] }] });
+    expect(ok.status).toBe(200);
+    await tight.close(0);
+  });
+
+  it('parses a body over 1 MiB on the worker thread: answers it, or refuses it with the same messages', async () => {
+    // A 1.2 MB PNG of noise (incompressible) in a data: URL.
+    const noisy = await sharp(
+      Buffer.alloc(640 * 640 * 3).map(() => Math.floor(Math.random() * 256)),
+      {
+        raw: { width: 640, height: 640, channels: 3 },
+      },
+    )
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    expect(noisy.length).toBeGreaterThan(1024 * 1024);
+    const ok = await post(url, { max_tokens: 2, messages: imageMessage(dataUrl(noisy)) });
+    expect(ok.status).toBe(200);
+    const long = await post(url, { messages: [{ role: 'user', content: 'x'.repeat(1_500_000) }] });
+    expect(long.status).toBe(400);
+    expect((await errorOf(long)).message).toBe(
+      "the request's text is 1500000 characters, over this server's limit of 65536 (--max-text-chars)",
+    );
+    const broken = await post(url, `{"messages": "${'x'.repeat(1_500_000)}`);
+    expect(broken.status).toBe(400);
+    expect((await errorOf(broken)).code).toBe('invalid_json');
   });
 
   it('refuses with 503 when the bodies being received at once pass the shared budget', async () => {
@@ -229,11 +365,9 @@ describe('chat-completions server queue', () => {
     waiting.abort();
     await expect(b).rejects.toThrow();
     await vi_waitFor(() => server.stats().queued === 0);
-    // A streaming response's headers go out when its generation starts; the client then hangs up mid-stream.
-    const streaming = await a;
-    expect(streaming.status).toBe(200);
+    // A streaming response's headers go out with its first delta; this client hangs up before that.
     running.abort();
-    await expect(streaming.text()).rejects.toThrow();
+    await expect(a).rejects.toThrow();
     await vi_waitFor(() => model.aborted.length === 1);
     expect(model.started.length).toBe(1);
     await vi_waitFor(() => server.stats().running === 0);
@@ -269,6 +403,89 @@ describe('chat-completions server queue', () => {
     await server.close(0);
   });
 });
+
+describe('chat-completions server: streams and the request log', () => {
+  it('ends a stream with the finish_reason the model returns, and an error event plus [DONE] when it breaks', async () => {
+    const log: Array<{ path: string; status: number }> = [];
+    const server = createChatCompletionServer(new ScriptedStreamModel(), {
+      port: 0,
+      onRequest: ({ path, status }) => log.push({ path, status }),
+    });
+    const url = await server.listen();
+    const stream = async (content: string) => {
+      const response = await post(url, { stream: true, messages: [{ role: 'user', content }] });
+      expect(response.status).toBe(200);
+      return sseEvents(await response.text());
+    };
+    const cut = await stream('length');
+    expect(cut.at(-1)).toBe('[DONE]');
+    expect(JSON.parse(cut.at(-2) ?? '{}').choices[0]).toEqual({ index: 0, delta: {}, finish_reason: 'length' });
+    const broken = await stream('break');
+    expect(broken.at(-1)).toBe('[DONE]');
+    expect(JSON.parse(broken.at(-2) ?? '{}')).toEqual({
+      error: { message: 'the decoder broke', type: 'server_error', code: 'backend' },
+    });
+    expect(JSON.parse(broken[1] ?? '{}').choices[0].delta).toEqual({ content: 'one ' });
+    await server.close(0);
+    expect(log.map((l) => l.status)).toEqual([200, 200]);
+  });
+
+  it('logs 499 for a request whose client went away, mid-stream or while queued', async () => {
+    const log: Array<{ path: string; status: number }> = [];
+    const model = new ScriptedStreamModel();
+    const server = createChatCompletionServer(model, {
+      port: 0,
+      maxConcurrent: 1,
+      onRequest: ({ path, status }) => log.push({ path, status }),
+    });
+    const url = await server.listen();
+    const headers = { 'content-type': 'application/json' };
+    const body = JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'hang' }] });
+    const midStream = new AbortController();
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers,
+      body,
+      signal: midStream.signal,
+    });
+    expect(response.status).toBe(200);
+    const queued = new AbortController();
+    const waiting = fetch(`${url}/v1/chat/completions`, { method: 'POST', headers, body, signal: queued.signal });
+    await vi_waitFor(() => server.stats().queued === 1);
+    queued.abort();
+    await expect(waiting).rejects.toThrow();
+    midStream.abort();
+    await vi_waitFor(() => log.length === 2);
+    expect(log.map((l) => l.status)).toEqual([499, 499]);
+    await server.close(0);
+  });
+});
+
+/** A model whose stream follows its prompt: "length" returns finishReason length, "break" throws after a delta. */
+class ScriptedStreamModel implements VisionLanguageModel {
+  readonly id = 'scripted';
+  async generate(): Promise<GenerateResult> {
+    return { text: 'one two', finishReason: 'length' };
+  }
+  async *stream(request: GenerateRequest): AsyncGenerator<string, GenerateResult> {
+    const prompt = String(request.messages[0]?.content);
+    yield 'one ';
+    if (prompt === 'break') throw new RuntimeError('BACKEND', 'the decoder broke');
+    if (prompt === 'hang')
+      await new Promise((_, reject) => request.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+    yield 'two';
+    return { text: 'one two', finishReason: 'length' };
+  }
+  async close(): Promise<void> {}
+}
+
+/** The data of each server-sent event. */
+function sseEvents(text: string): string[] {
+  return text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((e) => e.replace(/^data: /, ''));
+}
 
 async function vi_waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const start = Date.now();
