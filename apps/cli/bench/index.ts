@@ -1,13 +1,69 @@
-// Load figures of the chat-completions server on the committed tiny model: a burst of 200 concurrent requests on
-// loopback with the default limits (1 generation at a time, 32 queued), then the same burst with a queue long
-// enough to hold it. Writes bench-results/cli.json.
+// Load figures of the chat-completions server. Writes bench-results/cli.json.
+//
+// 1. Mixed load (issue 19): `locvlm serve` with the bundled model as a child process on loopback (dist/bin.js when
+//    built, else src/ under tsx), default limits. A 20000x2000 PNG and a 10 MB prompt are sent, then 300 concurrent
+//    requests (half streamed, each with a 320x240 PNG), while /health is polled every 20 ms from a worker thread. The
+//    server's peak RSS is its VmHWM from /proc. Three rounds, each on a fresh server process; /health latencies are
+//    pooled over the rounds, the peak RSS is the largest round's.
+// 2. Bursts of 200 on the committed tiny model in this process: default limits (1 generation at a time, 32 queued),
+//    then a queue long enough to hold the burst.
 import { loadOnnxModel } from '@locvlm/runtime';
 import { writeBenchReport } from '../../../scripts/bench-report.ts';
 import { createChatCompletionServer } from '../src/server/chat-server.js';
+import { type MixedLoadFigures, mixedLoad, percentile, startServerProcess } from '../src/server/load-probes.js';
 import { dataUrl, sendChatRequest, shapesPng, tinyModelDir } from '../src/test-helpers.js';
 
+const ROUNDS = 3;
+const image320 = await shapesPng(320, 240);
+
+const rounds: MixedLoadFigures[] = [];
+const healthLatencies: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const server = await startServerProcess(['serve', '--port', '0', '--quiet'], { built: true });
+  if (round === 0) console.log(`mixed load: locvlm serve from ${server.script}, the bundled model`);
+  // Warm up once, so onnxruntime's first-run allocations are in the baseline, not in the load.
+  await sendChatRequest(
+    server.url,
+    JSON.stringify({ max_tokens: 4, messages: [{ role: 'user', content: 'hi' }] }),
+    60_000,
+  );
+  const { figures, healthLatencies: latencies } = await mixedLoad(server, {
+    burst: 300,
+    healthIntervalMs: 20,
+    smallImage: image320,
+  });
+  healthLatencies.push(...latencies);
+  const exitCode = await server.stop();
+  if (exitCode !== 0) figures.crashes = Math.max(figures.crashes, 1);
+  rounds.push(figures);
+  console.log(`mixed load, round ${round + 1}: ${JSON.stringify(figures)}`);
+}
+const worst = (key: keyof MixedLoadFigures) => Math.max(...rounds.map((r) => r[key]));
+const sum = (key: keyof MixedLoadFigures) => rounds.reduce((a, r) => a + r[key], 0);
+const mixed = {
+  rounds: ROUNDS,
+  peakRssMb: worst('peakRssMb'),
+  baselineRssMb: worst('baselineRssMb'),
+  healthPolls: healthLatencies.length,
+  healthP50Ms: percentile(healthLatencies, 50),
+  healthP99Ms: percentile(healthLatencies, 99),
+  healthMaxMs: Math.max(...healthLatencies),
+  healthFailures: sum('healthFailures'),
+  crashes: sum('crashes'),
+  answered: sum('answered'),
+  refused429: sum('refused429'),
+  other: sum('other'),
+  refusedWithoutRetryAfter: sum('refusedWithoutRetryAfter'),
+  wideImageMaxMs: worst('wideImageMs'),
+  wideImageNot200: rounds.filter((r) => r.wideImageStatus !== 200).length,
+  hugePromptMaxMs: worst('hugePromptMs'),
+  hugePromptNot400: rounds.filter((r) => r.hugePromptStatus !== 400).length,
+  wallMaxMs: worst('wallMs'),
+};
+
+// Bursts on the tiny model, in process.
 const model = await loadOnnxModel(tinyModelDir);
-const image = dataUrl(await shapesPng(320, 240));
+const image = dataUrl(image320);
 const body = (i: number) =>
   JSON.stringify({
     model: 'tiny-llava',
@@ -23,10 +79,6 @@ const body = (i: number) =>
       },
     ],
   });
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-};
 
 async function burst(maxQueue: number) {
   const server = createChatCompletionServer(model, { port: 0, maxQueue });
@@ -66,11 +118,36 @@ const roomy = await burst(256);
 await model.close();
 
 const figures: Record<string, number> = {};
+for (const [k, v] of Object.entries(mixed)) figures[`mixed300_${k}`] = v;
 for (const [k, v] of Object.entries(bounded)) figures[`burst200_queue32_${k}`] = v;
 for (const [k, v] of Object.entries(roomy)) figures[`burst200_queue256_${k}`] = v;
 figures.burst200_queue256_requestsPerSecond = (roomy.answered / roomy.wallMs) * 1000;
 
 writeBenchReport('@locvlm/cli', figures, [
+  {
+    name: 'mixed load (300 concurrent + a 20000x2000 image + a 10 MB prompt): server peak RSS, MB',
+    value: mixed.peakRssMb,
+    goal: '<= 600 MB',
+    met: mixed.peakRssMb <= 600,
+  },
+  {
+    name: 'mixed load: /health p99 latency, ms',
+    value: mixed.healthP99Ms,
+    goal: '<= 100 ms',
+    met: mixed.healthP99Ms <= 100,
+  },
+  {
+    name: 'mixed load: server crashes',
+    value: mixed.crashes,
+    goal: '== 0',
+    met: mixed.crashes === 0,
+  },
+  {
+    name: 'mixed load: requests neither answered nor refused with 429 + Retry-After',
+    value: mixed.other + mixed.refusedWithoutRetryAfter,
+    goal: '== 0',
+    met: mixed.other + mixed.refusedWithoutRetryAfter === 0,
+  },
   {
     name: 'burst of 200, queue 32: requests neither answered nor refused with 429',
     value: bounded.other,
