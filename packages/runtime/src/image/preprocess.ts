@@ -273,19 +273,20 @@ interface Span {
 }
 
 // How far (in source pixels) past its sampling position an output pixel's interpolation window can read: bicubic
-// reads 1 before and 2 after; one more on each side for safety.
+// reads 1 before and 2 after; margins on both sides for safety.
 const KERNEL_REACH = 3;
 // Largest canvas piece held at once (bytes): bounds memory whatever the canvas size.
 const PIECE_BYTES = 32 * 1024 * 1024;
 
-/** Mark, in a mask of `size` canvas pixels along one axis, every pixel that output indices [from, to) may read. */
+/**
+ * Mark, in a mask of canvas pixels along one axis, every pixel that output indices [from, to) may read: sharp's affine
+ * samples output pixel i at i / scale (libvips's corner convention, checked with a nearest-neighbour resize in the
+ * tests) and bicubic reads one pixel before and two after; one more on each side for safety.
+ */
 function markRead(mask: Uint8Array, from: number, to: number, scale: number): void {
   for (let i = from; i < to; i++) {
-    // Either pixel-centre convention: i / s (corner) or (i + 0.5) / s - 0.5 (centre).
-    for (const at of [i / scale, (i + 0.5) / scale - 0.5]) {
-      const c = Math.floor(at);
-      mask.fill(1, Math.max(0, c - KERNEL_REACH), Math.max(0, Math.min(mask.length, c + KERNEL_REACH + 1)));
-    }
+    const c = Math.floor(i / scale);
+    mask.fill(1, Math.max(0, c - KERNEL_REACH), Math.max(0, Math.min(mask.length, c + KERNEL_REACH + 2)));
   }
 }
 
@@ -330,7 +331,10 @@ export async function resizePadded(
   markRead(readColumns, 0, width, sx);
   const rowBytes = canvas.width * 3;
   const maxRows = Math.max(4 * KERNEL_REACH, Math.floor((options.pieceBytes ?? PIECE_BYTES) / rowBytes));
-  const rowsPerChunk = Math.max(1, Math.floor((maxRows - 2 * KERNEL_REACH - 4) * sy));
+  // libvips copies every canvas row between the first and last row a strip of output reads, so when output rows
+  // are far apart on the canvas (strong downscales) one output row per piece costs least; otherwise as many as fit.
+  const rowsPerChunk =
+    1 / sy >= 2 * KERNEL_REACH + 2 ? 1 : Math.max(1, Math.floor((maxRows - 2 * KERNEL_REACH - 4) * sy));
   const readRows = new Uint8Array(canvas.height);
   const fillRow = new Uint8Array(rowBytes);
   fillRgb(fillRow, canvas.fill);
@@ -345,8 +349,12 @@ export async function resizePadded(
     const rows = { start: y0, end: Math.min(height, y0 + rowsPerChunk) };
     // Canvas rows the chunk reads, clamped to the canvas (past a canvas edge sharp's own edge rule applies, as it
     // does on the full canvas, because the piece's edge is the canvas edge there).
-    const top = Math.max(0, Math.floor(rows.start / sy) - KERNEL_REACH - 1);
-    const bottom = Math.min(canvas.height, Math.ceil(rows.end / sy) + KERNEL_REACH + 1);
+    let top = Math.max(0, Math.floor(rows.start / sy) - KERNEL_REACH - 1);
+    // sharp sizes its output from the piece (height * sy rows), which must hold the chunk's rows: a piece may need
+    // more rows than are read, left unwritten (libvips reads only the rows around the sampling positions).
+    const tall = Math.ceil((rows.end - rows.start + 1) / sy) + 2;
+    const bottom = Math.min(canvas.height, Math.max(Math.floor((rows.end - 1) / sy) + KERNEL_REACH + 3, top + tall));
+    top = Math.max(0, Math.min(top, bottom - tall));
     readRows.fill(0, top, bottom);
     markRead(readRows, rows.start, rows.end, sy);
     // One buffer for every chunk: unread pixels keep whatever an earlier chunk left there, which nothing reads.

@@ -79,6 +79,19 @@ describe('resizePadded', () => {
     expect(failures).toEqual([]);
   }, 60_000);
 
+  it("relies on sharp sampling output row y at canvas row y / scale (libvips's corner convention)", async () => {
+    // Each row holds its own index; a nearest-neighbour resize shows which row every output row sampled.
+    const height = 40000;
+    const data = new Uint8Array(4 * height * 3);
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < 4; x++) data.set([y % 256, Math.floor(y / 256) % 256, 0], (y * 4 + x) * 3);
+    const out = await resizeRgb({ width: 4, height, data }, 4, 336, 0);
+    for (const y of [0, 1, 2, 100, 335]) {
+      const at = (y * 4 + 1) * 3;
+      expect(out.data[at]! + 256 * out.data[at + 1]!).toBe(Math.floor((y * height) / 336));
+    }
+  });
+
   it('resizes a 20000x2000 photo padded to a square without building the 20000x20000 canvas', async () => {
     const image = noise(20000, 2000, 3);
     const before = process.memoryUsage().arrayBuffers;
