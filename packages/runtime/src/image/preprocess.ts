@@ -349,12 +349,20 @@ export async function resizePadded(
     const rows = { start: y0, end: Math.min(height, y0 + rowsPerChunk) };
     // Canvas rows the chunk reads, clamped to the canvas (past a canvas edge sharp's own edge rule applies, as it
     // does on the full canvas, because the piece's edge is the canvas edge there).
-    let top = Math.max(0, Math.floor(rows.start / sy) - KERNEL_REACH - 1);
-    // sharp sizes its output from the piece (height * sy rows), which must hold the chunk's rows: a piece may need
-    // more rows than are read, left unwritten (libvips reads only the rows around the sampling positions).
-    const tall = Math.ceil((rows.end - rows.start + 1) / sy) + 2;
-    const bottom = Math.min(canvas.height, Math.max(Math.floor((rows.end - 1) / sy) + KERNEL_REACH + 3, top + tall));
-    top = Math.max(0, Math.min(top, bottom - tall));
+    const readTop = Math.max(0, Math.floor(rows.start / sy) - KERNEL_REACH - 1);
+    const readBottom = Math.min(canvas.height, Math.floor((rows.end - 1) / sy) + KERNEL_REACH + 3);
+    // sharp makes round(height * sy) output rows from a piece (checked in the tests), so a piece needs about
+    // rows / sy canvas rows even when far fewer are read. The read rows go at the piece's end: libvips copies the
+    // rows from an output row's sampling position to the end of its extent (1 / sy rows further), and past the
+    // piece's end there is nothing to copy, so a strong downscale copies a few rows per output row, not 1 / sy.
+    // The unread rows above are left unwritten.
+    const tall = Math.ceil((rows.end - rows.start - 0.5) / sy) + 1;
+    let top = Math.min(readTop, readBottom - tall);
+    let bottom = readBottom;
+    if (top < 0) {
+      top = 0;
+      bottom = Math.min(canvas.height, Math.max(readBottom, tall));
+    }
     readRows.fill(0, top, bottom);
     markRead(readRows, rows.start, rows.end, sy);
     // One buffer for every chunk: unread pixels keep whatever an earlier chunk left there, which nothing reads.

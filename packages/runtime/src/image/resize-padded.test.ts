@@ -92,6 +92,27 @@ describe('resizePadded', () => {
     }
   });
 
+  it('relies on sharp making round(height * scale) output rows (so a piece of the canvas yields the rows asked)', async () => {
+    for (const [height, scale, rows] of [
+      [312, 64 / 20000, 1],
+      [468, 64 / 20000, 1],
+      [469, 64 / 20000, 2],
+      [60, 336 / 40000, 1],
+      [179, 336 / 40000, 2],
+    ] as const) {
+      const out = await resizeRgb({ width: 4, height, data: new Uint8Array(4 * height * 3) }, 4, 1, 3).catch(
+        () => null,
+      );
+      expect(out).not.toBeNull();
+      const sharp = (await import('sharp')).default;
+      const { info } = await sharp(new Uint8Array(4 * height * 3), { raw: { width: 4, height, channels: 3 } })
+        .affine([1, 0, 0, scale], { interpolator: 'bicubic' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      expect([height, info.height]).toEqual([height, rows]);
+    }
+  });
+
   it('resizes a 20000x2000 photo padded to a square without building the 20000x20000 canvas', async () => {
     const image = noise(20000, 2000, 3);
     const before = process.memoryUsage().arrayBuffers;
