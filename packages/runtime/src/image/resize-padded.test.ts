@@ -62,6 +62,7 @@ describe('resizePadded', () => {
     // Strong downscales, where each output pixel reads a few of many canvas columns (pieces are written sparsely).
     cases.push([3000, 200, 3000, 3000, 0, 1400, 336], [200, 3000, 3000, 3000, 1400, 0, 336]);
     cases.push([4001, 77, 4001, 4001, 0, 1962, 224], [77, 4001, 4001, 4001, 1962, 0, 384]);
+    cases.push([6000, 60, 6000, 6000, 0, 2970, 64], [60, 6000, 6000, 6000, 2970, 0, 14]);
     const failures: string[] = [];
     for (const [i, [iw, ih, cw, ch, left, top, target]] of cases.entries()) {
       const resample = ([3, 2, 0] as const)[i % 3]!;
@@ -100,10 +101,6 @@ describe('resizePadded', () => {
       [60, 336 / 40000, 1],
       [179, 336 / 40000, 2],
     ] as const) {
-      const out = await resizeRgb({ width: 4, height, data: new Uint8Array(4 * height * 3) }, 4, 1, 3).catch(
-        () => null,
-      );
-      expect(out).not.toBeNull();
       const sharp = (await import('sharp')).default;
       const { info } = await sharp(new Uint8Array(4 * height * 3), { raw: { width: 4, height, channels: 3 } })
         .affine([1, 0, 0, scale], { interpolator: 'bicubic' })
