@@ -1,7 +1,7 @@
 // Collects the runs of scripts/ablation.sh (OUT/<table>/<arm>/seed<S>/run.json + eval.json) into
 // ablation/results.json (per arm, per seed: the trainer flags, the recipe, the metrics through @locvlm/runtime, the
 // trainer's code hash and git commit), results.md (per recipe, each arm's mean (min–max) over its seeds, every run,
-// what is still pending) and report.html (src/report.ts's table and per-metric bars, whiskers for the spread).
+// what is still pending) and report.html (src/report.ts's ablationHtml: table and per-metric bars, min-max whiskers).
 //
 //   npx tsx apps/shapes-lab/scripts/ablation-results.ts --runs .tmp/ablation --out apps/shapes-lab/ablation \
 //     --tables "clean attn" --arms "none +LocPred +LocPred+NegPred all" --seeds "1 2 3" --note "..."
@@ -55,7 +55,7 @@ interface SeedResult extends Omit<RunFile, 'eval' | 'arm' | 'table' | 'objective
   folder: string;
 }
 
-/** One arm of results.json: src/report.ts's AblationArm (name, note, seeds with metrics) plus the recipe. */
+/** One arm of results.json: src/report.ts's AblationArm (name, note, seeds with metrics) plus the recipe and spread. */
 interface ArmResult {
   name: string;
   /** The arm's name in ablation.sh (name is it with the recipe's suffix). */
@@ -238,9 +238,9 @@ await write('results.json', `${JSON.stringify(results, null, 1)}\n`);
 await write('results.md', `${md.join('\n\n')}\n`);
 await write(
   'report.html',
-  // src/report.ts renders an arm from its seeds (mean, whiskers for min-max) or, before it did, from its mean.
+  // src/report.ts draws each arm from its seeds: the mean, with a min-max whisker when there are several.
   ablationHtml(
-    arms as unknown as Parameters<typeof ablationHtml>[0],
+    arms,
     TITLE,
     `${o.note} ${pending.length > 0 ? `Pending: ${pending.map((p) => `${p.table} ${p.arm} seed ${p.seed}`).join('; ')}.` : ''}`.trim(),
   ),
