@@ -4,7 +4,9 @@ export {
   clipPlan,
   cropRgb,
   decodeImage,
+  type ExecutePlanOptions,
   executePlan,
+  type PadCanvas,
   type PixelOp,
   type PreprocessedImage,
   type PreprocessPlan,
@@ -12,6 +14,7 @@ export {
   padRgb,
   preprocessRgb,
   type RgbImage,
+  resizePadded,
   summarisePlan,
   toPixelValues,
 } from './image/preprocess.js';

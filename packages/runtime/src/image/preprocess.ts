@@ -260,10 +260,15 @@ const RESAMPLE_CODES = { nearest: 0, bilinear: 2, bicubic: 3 } as const;
 
 /** Where a padded canvas is: its size, the image's place on it and the colour around it. */
 export interface PadCanvas {
+  /** Canvas width, in pixels. */
   width: number;
+  /** Canvas height, in pixels. */
   height: number;
+  /** Column of the canvas where the image's left edge goes. */
   left: number;
+  /** Row of the canvas where the image's top edge goes. */
   top: number;
+  /** The canvas colour around the image (RGB, 0-255). */
   fill: [number, number, number];
 }
 
@@ -322,6 +327,7 @@ export async function resizePadded(
   width: number,
   height: number,
   resample: 0 | 2 | 3,
+  /** `pieceBytes`: largest canvas piece held at once (default 32 MB; tests make it small to cross piece edges). */
   options: { pieceBytes?: number } = {},
 ): Promise<RgbImage> {
   const sx = width / canvas.width;
