@@ -5,7 +5,7 @@
 //
 //   npx tsx apps/shapes-lab/scripts/ablation-results.ts --runs .tmp/ablation --out apps/shapes-lab/ablation \
 //     --tables "clean attn" --arms "none +LocPred +LocPred+NegPred all" --seeds "1 2 3" --note "..."
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { markdownTable } from 'markdown-table';
@@ -169,6 +169,7 @@ const pending = words(o.seeds).flatMap((seed) =>
 
 const results = { title: TITLE, note: o.note, arms, pending };
 
+await mkdir(outDir, { recursive: true });
 const write = async (name: string, text: string) => {
   const tmp = join(outDir, `${name}.tmp`);
   await writeFile(tmp, text);
