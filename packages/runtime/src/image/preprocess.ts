@@ -4,6 +4,7 @@
 import type { Sharp, SharpOptions } from 'sharp';
 import { RuntimeError } from '../errors.js';
 import type { ImageProcessingConfig } from '../onnx/config.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './source.js';
 
 /** Decoded 8-bit RGB pixels, row-major HWC. */
 export interface RgbImage {
@@ -448,7 +449,7 @@ export async function executePlan(
   ops: readonly PixelOp[],
   options: ExecutePlanOptions = {},
 ): Promise<RgbImage> {
-  const maxPixels = options.maxPixels ?? 40_000_000;
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   const where = options.where ?? 'the image';
   let expected = { width: rgb.width, height: rgb.height };
   for (const [i, op] of ops.entries()) {
