@@ -226,15 +226,22 @@ export function chooseModel(flags: object, { prefix }: { prefix?: string } = {})
 
 /**
  * Open the model the flags name (see chooseModel). With --concurrency, each endpoint gets room for its share of the
- * requests in flight. The caller closes it.
+ * requests in flight. `thread: 'worker'` runs a local LLaVA-family model's sessions on a worker thread (the servers
+ * do, so a forward pass never holds their event loop). The caller closes it.
  */
-export async function openModel(flags: ModelFlags, { prefix }: { prefix?: string } = {}): Promise<VisionLanguageModel> {
+export async function openModel(
+  flags: ModelFlags,
+  { prefix, thread }: { prefix?: string; thread?: 'main' | 'worker' } = {},
+): Promise<VisionLanguageModel> {
   const choice = chooseModel(flags, prefix ? { prefix } : {});
   const concurrency = concurrencyOf(flags);
   try {
     if (choice.kind === 'onnx')
       return nameBundledModel(
-        await loadModel(choice.dir, choice.dtype !== undefined ? { dtype: choice.dtype } : {}),
+        await loadModel(choice.dir, {
+          ...(choice.dtype !== undefined ? { dtype: choice.dtype } : {}),
+          ...(thread !== undefined ? { thread } : {}),
+        }),
         choice.dir,
       );
     return createOpenAIModel({

@@ -129,7 +129,8 @@ async function runServer(
   const options = serverOptions(flags);
   const warning = networkExposureWarning(flags.host, options.allowRoot);
   if (warning) io.err(warning);
-  const model = await openModel(flags);
+  // The model's sessions run on a worker thread: a forward pass never holds the event loop that answers /health.
+  const model = await openModel(flags, { thread: 'worker' });
   try {
     const modelName = options.modelName ?? servedModelName(model.id);
     const server = createChatCompletionServer(model, {

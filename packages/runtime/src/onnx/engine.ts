@@ -49,6 +49,12 @@ export interface SessionOptions {
   spinWait?: boolean;
   /** Read the embedding table once at load when it is at most this many bytes (default 128 MiB); 0 turns it off. */
   embeddingTableMaxBytes?: number;
+  /**
+   * Where the sessions run. 'main' (default): on the calling thread. 'worker': on a worker thread of their own, so
+   * the calling thread's event loop stays free during every forward pass (onnxruntime-node's `run` blocks the thread
+   * that calls it: a 7B prefill holds it for seconds). What a server wants; results are identical.
+   */
+  thread?: 'main' | 'worker';
 }
 
 /** Decoders smaller than this run on one intra-op thread unless `intraOpThreads` says otherwise. */
@@ -60,11 +66,19 @@ export interface DecodeParams {
   topP: number;
   seed: number;
   eosTokenIds: number[];
+  /** Each row's own token budget (at most maxNewTokens); a row that reaches it ends with 'length'. */
+  maxNewTokensPerRow?: number[];
   /** false recomputes the whole sequence every step (slow; for checking the cache). */
   useCache?: boolean;
   signal?: AbortSignal;
-  /** Called after each step with the token chosen for each row still running; return rows that must stop now. */
-  onStep?: (step: number, tokens: Array<number | null>) => Iterable<number> | undefined;
+  /**
+   * Called after each step with the token chosen for each row still running; returns (or resolves to) the rows that
+   * must stop now. A promise is awaited before the next step, so a caller on another thread can answer.
+   */
+  onStep?: (
+    step: number,
+    tokens: Array<number | null>,
+  ) => Iterable<number> | undefined | Promise<Iterable<number> | undefined>;
 }
 
 export interface PreparedSequence {
@@ -121,7 +135,24 @@ function dimsOf(meta: InferenceSession.ValueMetadata | undefined): ReadonlyArray
   return meta?.isTensor ? meta.shape : undefined;
 }
 
-export class LlavaEngine {
+/** What the model needs of an engine: `LlavaEngine` itself, or the same engine on a worker thread (engine-worker.ts). */
+export interface LlavaRunner {
+  readonly provider: ExecutionProviderChoice;
+  /** The intra-op thread count the sessions were created with; undefined: onnxruntime's default. */
+  readonly intraOpThreads: number | undefined;
+  /** The file each component was loaded from, with its dtype and external data. */
+  readonly files: readonly ComponentFile[];
+  /** True when generated tokens are embedded from the table read at load (no session call per step). */
+  readonly hasEmbeddingTable: boolean;
+  /** The thread the sessions run on. */
+  readonly thread: 'main' | 'worker';
+  encodeImages(pixels: Float32Array[], height: number, width: number): Promise<Float32Array>;
+  decode(seqs: PreparedSequence[], params: DecodeParams): Promise<DecodeOutput>;
+  close(): Promise<void>;
+}
+
+export class LlavaEngine implements LlavaRunner {
+  readonly thread = 'main' as const;
   private embeddingTable: Float32Array | null = null;
   private vocabSize = 0;
 
@@ -421,8 +452,11 @@ export class LlavaEngine {
         promptMs = performance.now() - t0;
         firstTokenMs = promptMs;
       }
-      const stopRows = params.onStep?.(step, chosen);
+      const stopRows = params.onStep ? await params.onStep(step, chosen) : undefined;
       if (stopRows) for (const b of stopRows) finished[b] ??= 'stop';
+      params.maxNewTokensPerRow?.forEach((limit, b) => {
+        if (step + 1 >= limit) finished[b] ??= 'length';
+      });
       if (finished.every((f) => f !== null)) break;
 
       // Next input: the chosen token of each row (finished rows repeat a pad token; their output is ignored).

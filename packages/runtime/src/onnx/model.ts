@@ -15,7 +15,8 @@ import { DEFAULT_MAX_IMAGE_PIXELS, describeSource, type ImageLimits, readImageSo
 import type { GenerateOptions, GenerateRequest, GenerateResult, ImageSource, VisionLanguageModel } from '../model.js';
 import { type ChatTemplate, type ChatTemplateSource, loadChatTemplate, renderChatTemplate } from './chat-template.js';
 import { loadModelConfig, type ModelConfig } from './config.js';
-import { type DecodeOutput, LlavaEngine, type PreparedSequence, type SessionOptions } from './engine.js';
+import type { DecodeOutput, LlavaRunner, PreparedSequence, SessionOptions } from './engine.js';
+import { loadLlavaRunner } from './engine-worker.js';
 import { type Dtype, modelIdFor } from './model-files.js';
 import type { ExecutionProviderChoice } from './ort.js';
 import { conversationRenderer, DEFAULT_CONVERSATION_TEMPLATE } from './render.js';
@@ -108,6 +109,8 @@ export interface ModelDescription {
     }
   >;
   executionProvider: ExecutionProviderChoice;
+  /** The thread the sessions run on: the caller's ('main') or a worker of their own (`thread: 'worker'`). */
+  thread: 'main' | 'worker';
   /** How `generate` turns messages into a prompt. */
   chatFormat:
     | { kind: 'jinja'; source: ChatTemplateSource; path: string }
@@ -152,7 +155,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
   constructor(
     readonly config: ModelConfig,
     readonly tokenizer: TextTokenizer,
-    private readonly runner: LlavaEngine,
+    private readonly runner: LlavaRunner,
     private readonly options: OnnxModelOptions,
     /** The model's own Jinja chat template, when it ships one. */
     readonly chatTemplate?: ChatTemplate,
@@ -183,6 +186,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
       engine: 'locvlm',
       components,
       executionProvider: this.runner.provider,
+      thread: this.runner.thread,
       chatFormat: this.chatFormat(),
       imageAspectRatio: this.options.imageAspectRatio ?? this.config.imageAspectRatio,
     };
@@ -437,21 +441,25 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
         seed: first.seed ?? 0,
         eosTokenIds: first.eosTokenIds ?? this.config.eosTokenIds,
         useCache: first.useCache ?? true,
+        maxNewTokensPerRow: limits,
         ...(first.signal ? { signal: first.signal } : {}),
-        onStep: (step, tokens) => {
-          const stop: number[] = [];
-          tokens.forEach((t, b) => {
-            if (t === null) return;
-            const tracker = trackers[b];
-            if (tracker) {
-              const delta = tracker.push(t);
-              if (delta && onDelta) onDelta(b, delta);
-              if (tracker.stopped) stop.push(b);
+        // Only rows with text to stream or stop strings to watch need each step (on a worker engine, each call is a
+        // message round trip).
+        ...(trackers.some((t) => t !== null)
+          ? {
+              onStep: (_step: number, tokens: Array<number | null>) => {
+                const stop: number[] = [];
+                tokens.forEach((t, b) => {
+                  const tracker = trackers[b];
+                  if (t === null || !tracker) return;
+                  const delta = tracker.push(t);
+                  if (delta && onDelta) onDelta(b, delta);
+                  if (tracker.stopped) stop.push(b);
+                });
+                return stop;
+              },
             }
-            if (step + 1 >= limits[b]!) stop.push(b);
-          });
-          return stop;
-        },
+          : {}),
       },
     );
     const totalMs = performance.now() - t0;
@@ -617,6 +625,6 @@ export async function loadOnnxModel(dir: string, options: OnnxModelOptions = {})
     );
   const tokenizer = await loadTokenizer(abs);
   const chatTemplate = await loadChatTemplate(abs);
-  const engine = await LlavaEngine.load(config, options);
+  const engine = await loadLlavaRunner(config, options);
   return new OnnxVisionLanguageModel(config, tokenizer, engine, options, chatTemplate);
 }
