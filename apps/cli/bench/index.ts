@@ -4,7 +4,10 @@
 //    built, else src/ under tsx), default limits. A 20000x2000 PNG and a 10 MB prompt are sent, then 300 concurrent
 //    requests (half streamed, each with a 320x240 PNG), while /health is polled every 20 ms from a worker thread. The
 //    server's peak RSS is its VmHWM from /proc. Three rounds, each on a fresh server process; /health latencies are
-//    pooled over the rounds, the peak RSS is the largest round's.
+//    pooled over the rounds, the peak RSS is the largest round's. The requests come from a child process at CPU
+//    niceness 10: on this 2-core machine the clients' own work (300 requests at once) otherwise takes the cores the
+//    server needs, which remote clients would not. The same three rounds with the clients at the server's priority
+//    are reported beside it (figures mixed300_clientsAtServerPriority_*), not as a goal.
 // 2. Bursts of 200 on the committed tiny model in this process: default limits (1 generation at a time, 32 queued),
 //    then a queue long enough to hold the burst.
 import { loadOnnxModel } from '@locvlm/runtime';
@@ -16,50 +19,65 @@ import { dataUrl, sendChatRequest, shapesPng, tinyModelDir } from '../src/test-h
 const ROUNDS = 3;
 const image320 = await shapesPng(320, 240);
 
-const rounds: MixedLoadFigures[] = [];
-const healthLatencies: number[] = [];
-for (let round = 0; round < ROUNDS; round++) {
-  const server = await startServerProcess(['serve', '--port', '0', '--quiet'], { built: true });
-  if (round === 0) console.log(`mixed load: locvlm serve from ${server.script}, the bundled model`);
-  // Warm up once, so onnxruntime's first-run allocations are in the baseline, not in the load.
-  await sendChatRequest(
-    server.url,
-    JSON.stringify({ max_tokens: 4, messages: [{ role: 'user', content: 'hi' }] }),
-    60_000,
-  );
-  const { figures, healthLatencies: latencies } = await mixedLoad(server, {
-    burst: 300,
-    healthIntervalMs: 20,
-    smallImage: image320,
-  });
-  healthLatencies.push(...latencies);
-  const exitCode = await server.stop();
-  if (exitCode !== 0) figures.crashes = Math.max(figures.crashes, 1);
-  rounds.push(figures);
-  console.log(`mixed load, round ${round + 1}: ${JSON.stringify(figures)}`);
+/**
+ * Three rounds of the mixed load, each on a fresh server process. With `clientNice` the requests come from a child
+ * process at that CPU niceness (the server and the /health poller keep the default priority).
+ */
+async function mixedRounds(clientNice: number | undefined) {
+  const rounds: MixedLoadFigures[] = [];
+  const healthLatencies: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const server = await startServerProcess(['serve', '--port', '0', '--quiet'], { built: true });
+    if (round === 0) console.log(`mixed load: locvlm serve from ${server.script}, the bundled model`);
+    // Warm up once, so onnxruntime's first-run allocations are in the baseline, not in the load.
+    await sendChatRequest(
+      server.url,
+      JSON.stringify({ max_tokens: 4, messages: [{ role: 'user', content: 'hi' }] }),
+      60_000,
+    );
+    const { figures, healthLatencies: latencies } = await mixedLoad(server, {
+      burst: 300,
+      healthIntervalMs: 20,
+      smallImage: image320,
+      ...(clientNice !== undefined ? { clientNice } : {}),
+    });
+    healthLatencies.push(...latencies);
+    const exitCode = await server.stop();
+    if (exitCode !== 0) figures.crashes = Math.max(figures.crashes, 1);
+    rounds.push(figures);
+    console.log(
+      `mixed load (client nice ${clientNice ?? 'as the server'}), round ${round + 1}: ${JSON.stringify(figures)}`,
+    );
+  }
+  const worst = (key: keyof MixedLoadFigures) => Math.max(...rounds.map((r) => r[key]));
+  const sum = (key: keyof MixedLoadFigures) => rounds.reduce((a, r) => a + r[key], 0);
+  return {
+    rounds: ROUNDS,
+    peakRssMb: worst('peakRssMb'),
+    baselineRssMb: worst('baselineRssMb'),
+    healthPolls: healthLatencies.length,
+    healthP50Ms: percentile(healthLatencies, 50),
+    healthP99Ms: percentile(healthLatencies, 99),
+    healthMaxMs: Math.max(...healthLatencies),
+    healthFailures: sum('healthFailures'),
+    crashes: sum('crashes'),
+    answered: sum('answered'),
+    refused429: sum('refused429'),
+    other: sum('other'),
+    refusedWithoutRetryAfter: sum('refusedWithoutRetryAfter'),
+    wideImageMaxMs: worst('wideImageMs'),
+    wideImageNot200: rounds.filter((r) => r.wideImageStatus !== 200).length,
+    hugePromptMaxMs: worst('hugePromptMs'),
+    hugePromptNot400: rounds.filter((r) => r.hugePromptStatus !== 400).length,
+    wallMaxMs: worst('wallMs'),
+  };
 }
-const worst = (key: keyof MixedLoadFigures) => Math.max(...rounds.map((r) => r[key]));
-const sum = (key: keyof MixedLoadFigures) => rounds.reduce((a, r) => a + r[key], 0);
-const mixed = {
-  rounds: ROUNDS,
-  peakRssMb: worst('peakRssMb'),
-  baselineRssMb: worst('baselineRssMb'),
-  healthPolls: healthLatencies.length,
-  healthP50Ms: percentile(healthLatencies, 50),
-  healthP99Ms: percentile(healthLatencies, 99),
-  healthMaxMs: Math.max(...healthLatencies),
-  healthFailures: sum('healthFailures'),
-  crashes: sum('crashes'),
-  answered: sum('answered'),
-  refused429: sum('refused429'),
-  other: sum('other'),
-  refusedWithoutRetryAfter: sum('refusedWithoutRetryAfter'),
-  wideImageMaxMs: worst('wideImageMs'),
-  wideImageNot200: rounds.filter((r) => r.wideImageStatus !== 200).length,
-  hugePromptMaxMs: worst('hugePromptMs'),
-  hugePromptNot400: rounds.filter((r) => r.hugePromptStatus !== 400).length,
-  wallMaxMs: worst('wallMs'),
-};
+
+// The goal's figures: clients at niceness 10, as clients on other machines would not take the server's cores.
+const CLIENT_NICE = 10;
+const mixed = await mixedRounds(CLIENT_NICE);
+// The same load with the clients at the server's own priority, on the same 2 cores: reported, not a goal.
+const mixedSamePriority = await mixedRounds(undefined);
 
 // Bursts on the tiny model, in process.
 const model = await loadOnnxModel(tinyModelDir);
@@ -119,6 +137,8 @@ await model.close();
 
 const figures: Record<string, number> = {};
 for (const [k, v] of Object.entries(mixed)) figures[`mixed300_${k}`] = v;
+figures.mixed300_clientNice = CLIENT_NICE;
+for (const [k, v] of Object.entries(mixedSamePriority)) figures[`mixed300_clientsAtServerPriority_${k}`] = v;
 for (const [k, v] of Object.entries(bounded)) figures[`burst200_queue32_${k}`] = v;
 for (const [k, v] of Object.entries(roomy)) figures[`burst200_queue256_${k}`] = v;
 figures.burst200_queue256_requestsPerSecond = (roomy.answered / roomy.wallMs) * 1000;
@@ -131,7 +151,7 @@ writeBenchReport('@locvlm/cli', figures, [
     met: mixed.peakRssMb <= 600,
   },
   {
-    name: 'mixed load: /health p99 latency, ms',
+    name: `mixed load (clients at nice ${CLIENT_NICE}): /health p99 latency, ms`,
     value: mixed.healthP99Ms,
     goal: '<= 100 ms',
     met: mixed.healthP99Ms <= 100,

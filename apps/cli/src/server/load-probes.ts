@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { type Agent, request } from 'node:http';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -378,29 +379,114 @@ export interface MixedLoadFigures {
   crashes: number;
 }
 
+/** What the mixed load's client saw: each request's status, whether a 429 said Retry-After, and how long it took. */
+export interface MixedLoadAnswers {
+  burst: Array<{ status: number; retryAfter: boolean }>;
+  wide: { status: number; ms: number };
+  huge: { status: number; ms: number };
+  wallMs: number;
+}
+
 /**
- * The mixed load against a server process: a 20000x2000 PNG and a 10 MB prompt are sent first, then `burst`
- * concurrent requests (half streamed, each with a small image), while /health is polled every `healthIntervalMs`.
+ * Send the mixed load to `url` and wait for every answer: a 20000x2000 PNG and a 10 MB prompt first, then `burst`
+ * concurrent requests (half streamed, each with `smallImage`). `ready` runs once the bodies are built, just before
+ * the first byte is sent.
  */
-export async function mixedLoad(
-  server: ServerProcess,
-  { burst = 300, healthIntervalMs = 20, smallImage }: { burst?: number; healthIntervalMs?: number; smallImage: Buffer },
-): Promise<{ figures: MixedLoadFigures; healthLatencies: number[] }> {
+export async function sendMixedLoad(
+  url: string,
+  { burst, smallImage, ready }: { burst: number; smallImage: Uint8Array; ready?: () => Promise<void> },
+): Promise<MixedLoadAnswers> {
   const wide = chatBody([await flatPng(20_000, 2_000)], 'Where is the red area?');
   const huge = chatBody([], 'x'.repeat(10 * 1024 * 1024));
   const bodies = Array.from({ length: burst }, (_, i) =>
     chatBody([smallImage], `Question ${i}: where is the red circle?`, { stream: i % 2 === 1 }),
   );
-  const baseline = processMemory(server.pid).rss;
-  const health = probeHealth(server.url, healthIntervalMs);
+  await ready?.();
   const started = performance.now();
-  const send = (body: string) => rawRequest(server.url, '/v1/chat/completions', { body, deadlineMs: 120_000 });
+  const send = (body: string) => rawRequest(url, '/v1/chat/completions', { body, deadlineMs: 120_000 });
   const wideAnswer = send(wide);
   const hugeAnswer = send(huge);
   const results = await Promise.all(bodies.map(send));
   const [wideResult, hugeResult] = await Promise.all([wideAnswer, hugeAnswer]);
-  const wallMs = performance.now() - started;
-  const { latencies, failures } = await health.stop();
+  return {
+    burst: results.map((r) => ({ status: r.status, retryAfter: r.headers['retry-after'] !== undefined })),
+    wide: { status: wideResult.status, ms: wideResult.ms },
+    huge: { status: hugeResult.status, ms: hugeResult.ms },
+    wallMs: performance.now() - started,
+  };
+}
+
+const loadGeneratorScript = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
+
+/**
+ * sendMixedLoad from a child process at CPU niceness `nice` (lower priority than the server and the /health poller):
+ * on one machine the clients' own CPU work would otherwise be counted as the server's latency, where real clients
+ * run elsewhere. `ready` runs once the child has built its bodies.
+ */
+async function sendMixedLoadFromChild(
+  url: string,
+  options: { burst: number; smallImage: Uint8Array; nice: number; ready: () => Promise<void> },
+): Promise<MixedLoadAnswers> {
+  const child = spawn(process.execPath, ['--import', 'tsx', loadGeneratorScript], { stdio: ['pipe', 'pipe', 'pipe'] });
+  setPriority(child.pid!, options.nice);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => {
+    err += String(d);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const lines = (async function* () {
+    for await (const chunk of child.stdout!) {
+      out += String(chunk);
+      let newline = out.indexOf('\n');
+      while (newline >= 0) {
+        yield out.slice(0, newline);
+        out = out.slice(newline + 1);
+        newline = out.indexOf('\n');
+      }
+    }
+  })();
+  child.stdin!.write(
+    `${JSON.stringify({ url, burst: options.burst, smallImage: Buffer.from(options.smallImage).toString('base64') })}\n`,
+  );
+  const next = async (expected: string) => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`the load generator exited (${await exited}) before ${expected}: ${err}`);
+    return line.value;
+  };
+  if ((await next('ready')) !== 'ready') throw new Error(`the load generator did not say ready: ${err}`);
+  await options.ready();
+  child.stdin!.write('go\n');
+  const answers = JSON.parse(await next('its answers')) as MixedLoadAnswers;
+  child.stdin!.end();
+  await exited;
+  return answers;
+}
+
+/**
+ * The mixed load against a server process (see sendMixedLoad), while /health is polled every `healthIntervalMs`
+ * from a worker thread. With `clientNice`, the requests come from a child process at that CPU niceness.
+ */
+export async function mixedLoad(
+  server: ServerProcess,
+  {
+    burst = 300,
+    healthIntervalMs = 20,
+    smallImage,
+    clientNice,
+  }: { burst?: number; healthIntervalMs?: number; smallImage: Buffer; clientNice?: number },
+): Promise<{ figures: MixedLoadFigures; healthLatencies: number[] }> {
+  let baseline = 0;
+  let health: HealthProbe | undefined;
+  const ready = async () => {
+    baseline = processMemory(server.pid).rss;
+    health = probeHealth(server.url, healthIntervalMs);
+  };
+  const answers =
+    clientNice === undefined
+      ? await sendMixedLoad(server.url, { burst, smallImage, ready })
+      : await sendMixedLoadFromChild(server.url, { burst, smallImage, nice: clientNice, ready });
+  const { latencies, failures } = await health!.stop();
   let crashes = 0;
   let peak = 0;
   try {
@@ -409,6 +495,7 @@ export async function mixedLoad(
     crashes = 1;
   }
   if (server.child.exitCode !== null || server.child.signalCode !== null) crashes = 1;
+  const results = answers.burst;
   const answered = results.filter((r) => r.status === 200).length;
   const refused = results.filter((r) => r.status === 429);
   const figures: MixedLoadFigures = {
@@ -416,12 +503,12 @@ export async function mixedLoad(
     answered,
     refused429: refused.length,
     other: results.length - answered - refused.length,
-    refusedWithoutRetryAfter: refused.filter((r) => !r.headers['retry-after']).length,
-    wideImageStatus: wideResult.status,
-    wideImageMs: wideResult.ms,
-    hugePromptStatus: hugeResult.status,
-    hugePromptMs: hugeResult.ms,
-    wallMs,
+    refusedWithoutRetryAfter: refused.filter((r) => !r.retryAfter).length,
+    wideImageStatus: answers.wide.status,
+    wideImageMs: answers.wide.ms,
+    hugePromptStatus: answers.huge.status,
+    hugePromptMs: answers.huge.ms,
+    wallMs: answers.wallMs,
     healthPolls: latencies.length,
     healthFailures: failures,
     healthP50Ms: percentile(latencies, 50),
