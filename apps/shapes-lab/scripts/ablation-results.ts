@@ -21,6 +21,13 @@ const RECIPES: Record<string, { heading: string; suffix: string; label: string }
     suffix: '',
     label: 'no attention supervision (--attn-weight=0)',
   },
+  onestage: {
+    heading:
+      "Without attention supervision, one stage: the paper's recipe with no stage 2a (`--attn-weight 0 " +
+      '--locate-steps 0 --steps2 8900`: the same 8,900 language steps, all on the whole instruction data)',
+    suffix: ' (one stage)',
+    label: 'no attention supervision, one stage (--attn-weight=0, --locate-steps=0, --steps2=8900)',
+  },
   attn: {
     heading:
       'With attention supervision: our addition, not in the paper (the trainer defaults: the decoder attention ' +
@@ -92,6 +99,24 @@ for (const f of (await readdir(runsDir, { recursive: true })).filter((f) => /(^|
   const run = JSON.parse(await readFile(path, 'utf8')) as RunFile;
   const evaluated = JSON.parse(await readFile(join(dirname(path), run.eval ?? 'eval.json'), 'utf8'));
   runs.push({ ...run, metrics: evaluated.metrics, questions: evaluated.answered?.length ?? 0, folder: dirname(f) });
+}
+
+// Runs recorded in an earlier results.json whose folders are not under --runs (trained on another machine, or
+// their folders deleted) are kept as recorded, so the grid can be resumed anywhere; a run on disk replaces its record.
+const runKey = (r: { table: string; arm: string; seed: number }) => `${r.table}/${r.arm}/${r.seed}`;
+let recorded = 0;
+try {
+  const before = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as { arms?: ArmResult[] };
+  const onDisk = new Set(runs.map(runKey));
+  for (const arm of before.arms ?? [])
+    for (const seed of arm.seeds) {
+      const run = { ...seed, table: arm.table, recipe: arm.recipe, arm: arm.arm, objectives: arm.objectives };
+      if (onDisk.has(runKey(run))) continue;
+      runs.push(run);
+      recorded++;
+    }
+} catch (error) {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 }
 
 const tableOrder = (t: string) => {
@@ -246,4 +271,6 @@ await write(
     `${o.note} ${pending.length > 0 ? `Pending: ${pending.map((p) => `${p.table} ${p.arm} seed ${p.seed}`).join('; ')}.` : ''}`.trim(),
   ),
 );
-console.log(`${runs.length} runs, ${pending.length} pending: ${join(outDir, 'results.md')}`);
+console.log(
+  `${runs.length} runs (${recorded} kept from the earlier results.json), ${pending.length} pending: ${join(outDir, 'results.md')}`,
+);
