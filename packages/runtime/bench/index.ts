@@ -307,6 +307,8 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
   const theirs = (ours as unknown as { model: Awaited<ReturnType<typeof AutoModelForImageTextToText.from_pretrained>> })
     .model;
   const processor = await AutoProcessor.from_pretrained(fixture);
+  // The family's end tokens, as our adapter reads them, so both sides count the same tokens.
+  const endIds = (ours as unknown as { endIds: Set<number> }).endIds;
   const text = 'What is in the image?';
   const raw = await RawImage.fromBlob(new Blob([image]));
   // Each family's own way in, as a transformers.js user writes it (see src/transformers-js/families).
@@ -334,7 +336,7 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
     },
   ];
   const tokens = 128;
-  // Runs of a tiny model take tens of milliseconds: long ones, and many (61), so that the medians settle within a few percent.
+  // Runs of a tiny model take tens of milliseconds: long ones, and many (101), so that the medians settle within a few percent.
   const runs = await interleave(
     {
       ours: async () => {
@@ -348,17 +350,25 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
       },
       tjs: async () => {
         const stamps: number[] = [];
+        let counted = 0;
         const t0 = performance.now();
         const inputs = await inputsFor();
-        const streamer = { put: () => stamps.push(performance.now()), end() {} };
+        const streamer = {
+          put: (values: bigint[][]) => {
+            stamps.push(performance.now());
+            // Counted as ours counts (timing.newTokens): generated tokens without the end token.
+            if (stamps.length > 1 && !endIds.has(Number(values[0]![0]))) counted++;
+          },
+          end() {},
+        };
         await theirs.generate({ ...inputs, max_new_tokens: tokens, do_sample: false, streamer } as never);
         // Measured as ours is: from the first new token (the first put is the prompt) until generate returns.
         const first = stamps[1]!;
         const done = performance.now();
-        return { ttftMs: first - t0, decodeTokensPerSecond: ((stamps.length - 2) * 1000) / (done - first), tokens: [] };
+        return { ttftMs: first - t0, decodeTokensPerSecond: ((counted - 1) * 1000) / (done - first), tokens: [] };
       },
     },
-    Math.max(ROUNDS, 61),
+    Math.max(ROUNDS, 101),
   );
   await ours.close();
   return {
@@ -366,6 +376,7 @@ async function benchAdapter(fixture: string, image: Uint8Array) {
     tjs: median(runs.tjs!.map((r) => r.decodeTokensPerSecond)),
     // Each round's two runs are back to back, so their ratio cancels the machine's slower drifts.
     pairedRatio: median(runs.ours!.map((r, i) => r.decodeTokensPerSecond / runs.tjs![i]!.decodeTokensPerSecond)),
+    newTokens: median(runs.ours!.map((r) => r.tokens.length)),
   };
 }
 
@@ -388,7 +399,7 @@ const ADAPTER_FIXTURES = [
   'tiny-smolvlm',
   'tiny-gemma3',
 ];
-const adapters: Record<string, { ours: number; tjs: number; pairedRatio: number }> = {};
+const adapters: Record<string, { ours: number; tjs: number; pairedRatio: number; newTokens: number }> = {};
 for (const fixture of ADAPTER_FIXTURES) adapters[fixture] = await benchAdapter(fixture, benchImage);
 const haveBig = process.env.BENCH_SKIP_100M ? false : ensureBigModel();
 if (haveBig) results.push(await benchModel(bigDir));
@@ -432,6 +443,7 @@ for (const [fixture, r] of Object.entries(adapters)) {
   figures[`adapter.${fixture}.ours.decode_tokens_per_s`] = r.ours;
   figures[`adapter.${fixture}.transformersjs.decode_tokens_per_s`] = r.tjs;
   figures[`adapter.${fixture}.median_paired_ratio`] = r.pairedRatio;
+  figures[`adapter.${fixture}.new_tokens`] = r.newTokens;
 }
 if (load) {
   figures['qwen2_100m_external.weights_mb'] = load.weightsMb;
