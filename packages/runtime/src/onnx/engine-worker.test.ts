@@ -123,7 +123,24 @@ describe("thread: 'worker'", () => {
     } finally {
       await engine.close();
     }
-    await expect(engine.decode([{ ids: [1], imageFeatures: null }], baseParams())).rejects.toThrow(/stopped|closed/);
+    await expect(engine.decode([{ ids: [1], imageFeatures: null }], baseParams())).rejects.toThrow(/closed/);
+  });
+
+  it('fails the calls in flight with a clear error when the worker dies', async () => {
+    const config = await loadModelConfig(tinyModelDir);
+    const engine = await WorkerLlavaEngine.load(config, { device: 'cpu', intraOpThreads: 1 });
+    const decoding = engine.decode([{ ids: [1, 2, 3], imageFeatures: null }], {
+      ...baseParams(),
+      maxNewTokens: 10_000,
+      onStep: () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5)),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    const error = await decoding.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect((error as RuntimeError).code).toBe('BACKEND');
+    expect((error as RuntimeError).message).toMatch(/the model worker stopped/);
+    await expect(engine.encodeImages([], 4, 4)).rejects.toThrow(/the model worker stopped/);
   });
 
   it('leaves the calling thread free while a session runs (and gives the same features)', async () => {

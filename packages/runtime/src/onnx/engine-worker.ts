@@ -165,8 +165,8 @@ export class WorkerLlavaEngine implements LlavaRunner {
   }
 
   private call(request: HostRequest & { id: number }, pending: Omit<Pending, 'resolve' | 'reject'> = {}) {
-    if (this.stopped) return Promise.reject(this.stopped);
     if (this.closing) return Promise.reject(new RuntimeError('BAD_INPUT', 'the model is closed'));
+    if (this.stopped) return Promise.reject(this.stopped);
     return new Promise<HostReply>((resolve, reject) => {
       this.pending.set(request.id, { resolve, reject, ...pending });
       this.worker.ref();
