@@ -35,7 +35,12 @@ export type {
 } from './model.js';
 export type { ChatTemplateSource } from './onnx/chat-template.js';
 export { type ImageProcessingConfig, loadModelConfig, type ModelConfig } from './onnx/config.js';
-export { type SessionOptions, SMALL_DECODER_BYTES } from './onnx/engine.js';
+export {
+  DECODER_BYTES_PER_THREAD,
+  defaultIntraOpThreads,
+  type SessionOptions,
+  SMALL_DECODER_BYTES,
+} from './onnx/engine.js';
 export {
   type CompletionRequest,
   type CompletionResult,
