@@ -4,7 +4,7 @@
 // what is still pending) and report.html (src/report.ts's ablationHtml: table and per-metric bars, min-max whiskers).
 //
 //   npx tsx apps/shapes-lab/scripts/ablation-results.ts --runs .tmp/ablation --out apps/shapes-lab/ablation \
-//     --tables "clean attn" --arms "none +LocPred +LocPred+NegPred all" --seeds "1 2 3" --note "..."
+//     --tables "clean onestage attn" --arms "none +LocPred +LocPred+NegPred all" --seeds "1 2 3" --note "..."
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,9 @@ const TITLE = 'Table 11 in miniature: LocVLM objectives on the shapes world';
 /** What the grid's recipes are; the table ids are ablation.sh's TABLES. */
 const RECIPES: Record<string, { heading: string; suffix: string; label: string }> = {
   clean: {
-    heading: "Without attention supervision: the paper's recipe (`--attn-weight 0` in stages 2a and 2)",
+    heading:
+      "Without attention supervision, our two language stages: the paper's objectives, next-token loss only " +
+      '(`--attn-weight 0` in stages 2a and 2)',
     suffix: '',
     label: 'no attention supervision (--attn-weight=0)',
   },
@@ -83,7 +85,7 @@ const { values: o } = parseArgs({
     runs: { type: 'string' },
     out: { type: 'string' },
     note: { type: 'string', default: '' },
-    tables: { type: 'string', default: 'clean attn' },
+    tables: { type: 'string', default: 'clean onestage attn' },
     arms: { type: 'string', default: 'none +LocPred +LocPred+NegPred all' },
     seeds: { type: 'string', default: '1 2 3' },
   },

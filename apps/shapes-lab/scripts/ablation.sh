@@ -2,16 +2,18 @@
 # Table 11 in miniature: the language stages (2a and 2) retrained with the objectives switched off (none, +LocPred,
 # +LocPred+NegPred, all three), for several seeds and two recipes, each run exported and evaluated through
 # @locvlm/runtime + @locvlm/eval on the same held-out items. Run from the repository root:
-#   BASE=.tmp/run SEEDS="1 2 3" TABLES="clean attn" bash apps/shapes-lab/scripts/ablation.sh
+#   BASE=.tmp/run SEEDS="1 2 3" TABLES="clean onestage attn" bash apps/shapes-lab/scripts/ablation.sh
 #
 # BASE: a train.py --work folder holding tokenizer.json and stage0.pt. Every run shares that stage-0 encoder and
 # tokenizer; the projector and decoder are initialised from the run's seed (train.py --skip-to 1 --seed S), and the
 # seed also sets every batch drawn. Every arm trains the same steps: LOCATE_STEPS of stage 2a on the kinds of
 # --locate-kinds its data holds (LocPred, NegPred and presence; presence alone in the arm without objectives) and
 # STEPS2 of stage 2 on all its records.
-# TABLES: which recipes (tables) to run, of RECIPES (id:trainer flags, comma-separated):
-#   clean  the paper's recipe: no attention supervision anywhere (--attn-weight=0 in stages 2a and 2)
-#   attn   our addition: the trainer's defaults, the decoder's attention pulled onto box-derived targets
+# TABLES: which recipes (tables) to run, of RECIPES (id:trainer flags, comma-separated; after the flags above, so
+# they override them):
+#   clean     the paper's objective with our stages: no attention supervision anywhere (--attn-weight=0 in 2a and 2)
+#   onestage  the paper's recipe: no attention supervision and no stage 2a, the same 8,900 steps all in stage 2
+#   attn      our addition: the trainer's defaults, the decoder's attention pulled onto box-derived targets
 # ARMS: name:objectives[:extra trainer flags, comma-separated]. SEEDS: the seeds of every (table, arm). The report
 # covers every finished run in OUT and lists the runs of the whole grid (GRID_SEEDS x GRID_TABLES x arms) not done yet.
 # JOBS: runs at once (one torch thread each; two is fine on 2 cores, one when the machine is shared). Runs go in the
@@ -31,14 +33,14 @@ LOCATE_STEPS=${LOCATE_STEPS:-4500}
 LIMIT=${LIMIT:-300}
 JOBS=${JOBS:-1}
 SEEDS=${SEEDS:-"1 2 3"}
-TABLES=${TABLES:-"clean attn"}
-RECIPES=${RECIPES:-"clean:--attn-weight=0 attn:"}
+TABLES=${TABLES:-"clean onestage attn"}
+RECIPES=${RECIPES:-"clean:--attn-weight=0 onestage:--attn-weight=0,--locate-steps=0,--steps2=8900 attn:"}
 REPORT=${REPORT:-$ROOT/apps/shapes-lab/ablation}
 ALL_ARMS="none: +LocPred:locpred +LocPred+NegPred:locpred,negpred all:locpred,negpred,revloc"
 ARMS=${ARMS:-$ALL_ARMS}
 # The whole grid the report counts pending runs against (a run of a few seeds, tables or arms is part of it).
 GRID_SEEDS=${GRID_SEEDS:-"1 2 3"}
-GRID_TABLES=${GRID_TABLES:-"clean attn"}
+GRID_TABLES=${GRID_TABLES:-"clean onestage attn"}
 PY=/usr/bin/python3
 # Debian's torch runs OpenBLAS with a worker thread that torch.set_num_threads does not control; one job alone gains
 # from it, but with several jobs the spinning workers take the cores (measured: stage-2 steps 2-3x slower). One
@@ -139,7 +141,7 @@ report() {
     [[ " ${names[*]} " == *" ${arm%%:*} "* ]] || names+=("${arm%%:*}")
   done
   # The note shows paths under the repository as $PWD/..., so the committed report names no machine's folders.
-  local note="Per (recipe, arm, seed): stage 2a ($LOCATE_STEPS steps, one question per sequence, on the LocPred, NegPred and presence questions the arm's data holds: presence alone in the arm without objectives) and stage 2 ($STEPS2 steps on all the arm's records), from one stage-0 encoder and tokenizer shared by every run (BASE, trained once with seed 0); the seed initialises the projector and decoder and draws every batch; the same base data in every arm. Metrics through @locvlm/runtime (greedy) on $LIMIT held-out test items per kind. Regenerate (resumes): BASE=$BASE DATA=$DATA LOCATE_STEPS=$LOCATE_STEPS STEPS2=$STEPS2 LIMIT=$LIMIT SEEDS=\"$GRID_SEEDS\" TABLES=\"$GRID_TABLES\" JOBS=$JOBS bash apps/shapes-lab/scripts/ablation.sh"
+  local note="Per (recipe, arm, seed): unless its recipe says otherwise, stage 2a ($LOCATE_STEPS steps, one question per sequence, on the LocPred, NegPred and presence questions the arm's data holds: presence alone in the arm without objectives) and stage 2 ($STEPS2 steps on all the arm's records), from one stage-0 encoder and tokenizer shared by every run (BASE, trained once with seed 0); the seed initialises the projector and decoder and draws every batch; the same base data in every arm. Metrics through @locvlm/runtime (greedy) on $LIMIT held-out test items per kind. Regenerate (resumes): BASE=$BASE DATA=$DATA LOCATE_STEPS=$LOCATE_STEPS STEPS2=$STEPS2 LIMIT=$LIMIT SEEDS=\"$GRID_SEEDS\" TABLES=\"$GRID_TABLES\" JOBS=$JOBS bash apps/shapes-lab/scripts/ablation.sh"
   (
     flock 9
     npx tsx apps/shapes-lab/scripts/ablation-results.ts --runs "$OUT" --out "$REPORT" --tables "$GRID_TABLES" \
