@@ -32,8 +32,8 @@ export interface SessionOptions {
    * `DECODER_BYTES_PER_THREAD` (128 MiB) of decoder weights, at least one, and onnxruntime's own choice (all physical
    * cores) once that reaches the machine's cores. A decode step does one row of work per operator, so a thread pool
    * pays only when each thread has enough weights to stream: on 2 cores the tiny fixture decoded 3,120 tokens/s on one
-   * thread against 2,740 on two, the 105 MB q8 decoder of the 100M bench model 97-102 against 83-94, while its 417 MB
-   * fp32 decoder was faster on two (47-53 against 42-44).
+   * thread against 2,740 on two; in a one-off interleaved probe (not a tracked benchmark) the 105 MB q8 decoder of the
+   * 100M bench model decoded 97-102 against 83-94, while its 417 MB fp32 decoder was faster on two (47-53 against 42-44).
    */
   intraOpThreads?: number;
   /** Threads across operators (interOpNumThreads); only used with parallel execution. */
@@ -70,14 +70,13 @@ export const DECODER_BYTES_PER_THREAD = 128 * 1024 * 1024;
 
 /**
  * The intra-op thread count a decoder of `decoderBytes` gets by default: one per DECODER_BYTES_PER_THREAD (at least
- * one; one under SMALL_DECODER_BYTES), or undefined (onnxruntime's choice: all physical cores) when that reaches
+ * one, so one under SMALL_DECODER_BYTES), or undefined (onnxruntime's choice: all physical cores) when that reaches
  * `cores`.
  */
 export function defaultIntraOpThreads(
   decoderBytes: number,
   cores: number = availableParallelism(),
 ): number | undefined {
-  if (decoderBytes < SMALL_DECODER_BYTES) return 1;
   const threads = Math.max(1, Math.round(decoderBytes / DECODER_BYTES_PER_THREAD));
   return threads >= cores ? undefined : threads;
 }
