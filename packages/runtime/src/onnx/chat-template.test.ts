@@ -173,6 +173,26 @@ describe('rendering, identical to transformers.js apply_chat_template', () => {
     );
   });
 
+  it('renders string content with a template that reads typed parts only, where transformers.js throws', async () => {
+    const dir = await modelWith('llava-hf-string', { 'chat_template.jinja': LLAVA_HF });
+    const template = (await loadChatTemplate(dir))!;
+    const asString: ChatMessage[] = [{ role: 'user', content: 'Is there a cat?' }];
+    expect(() =>
+      tokenizer.apply_chat_template(templateMessages(asString).messages as never, {
+        chat_template: LLAVA_HF,
+        add_generation_prompt: true,
+        tokenize: false,
+      }),
+    ).toThrow(/selectattr/);
+    const asPart = renderChatTemplate(
+      template,
+      { messages: [{ role: 'user', content: [{ type: 'text', text: 'Is there a cat?' }] }] },
+      '<image>',
+    );
+    expect(renderChatTemplate(template, { messages: asString }, '<image>').prompt).toBe(asPart.prompt);
+    expect(asPart.prompt).toBe('USER: Is there a cat? ASSISTANT:');
+  });
+
   it('gives string-only templates one string per message with the image token where the image was', async () => {
     // Qwen2's template, as FastVLM ships it in tokenizer_config.json: it reads message['content'] as a string.
     const QWEN2 =

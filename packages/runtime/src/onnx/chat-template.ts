@@ -153,21 +153,39 @@ export function renderChatTemplate(
   imageToken: string,
 ): { prompt: string; images: MediaInput[] } {
   const { messages, media } = templateMessages(request.messages, template.typedContent ? undefined : imageToken);
-  let prompt: string;
-  try {
-    prompt = compile(template.text, template.path).render({
-      messages,
+  const render = (list: Array<{ role: string; content: unknown }>) =>
+    compile(template.text, template.path).render({
+      messages: list,
       add_generation_prompt: true,
       tools: null,
       documents: null,
       ...template.specialTokens,
     });
+  let prompt: string;
+  try {
+    prompt = render(messages);
   } catch (cause) {
-    throw new RuntimeError(
-      'BAD_INPUT',
-      `the chat template of ${template.path} failed on these messages: ${(cause as Error).message}`,
-      { cause },
+    // Templates that only read typed parts (llava-hf's `selectattr('type', ...)`) fail on a plain string, which an
+    // OpenAI-style caller sends for text: such a message is retried as one text part. Output is unchanged wherever
+    // transformers.js's apply_chat_template renders; this only answers where it would throw.
+    const wrapped = messages.map((m) =>
+      typeof m.content === 'string' ? { role: m.role, content: [{ type: 'text', text: m.content }] } : m,
     );
+    let retried: string | undefined;
+    if (template.typedContent && wrapped.some((m, i) => m !== messages[i])) {
+      try {
+        retried = render(wrapped);
+      } catch {
+        // The original error says more.
+      }
+    }
+    if (retried === undefined)
+      throw new RuntimeError(
+        'BAD_INPUT',
+        `the chat template of ${template.path} failed on these messages: ${(cause as Error).message}`,
+        { cause },
+      );
+    prompt = retried;
   }
   return { prompt, images: media };
 }
