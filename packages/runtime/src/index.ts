@@ -36,7 +36,6 @@ export type {
 export type { ChatTemplateSource } from './onnx/chat-template.js';
 export { type ImageProcessingConfig, loadModelConfig, type ModelConfig } from './onnx/config.js';
 export {
-  DECODER_BYTES_PER_THREAD,
   defaultIntraOpThreads,
   type SessionOptions,
   SMALL_DECODER_BYTES,

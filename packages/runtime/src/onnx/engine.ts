@@ -8,7 +8,6 @@
 // into a new JS buffer, which measured slower here, so they are not used (see README, "KV cache").
 // Half floats as onnxruntime-node passes them (Uint16Array bits): video-pool's helpers, which its pooling graph uses too.
 
-import { availableParallelism } from 'node:os';
 import { fromFloat16Bits as float16ToFloat32, toFloat16Bits as float32ToFloat16 } from '@locvlm/video-pool';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { RuntimeError } from '../errors.js';
@@ -28,12 +27,11 @@ export interface SessionOptions {
    */
   dtype?: DtypeOption;
   /**
-   * Threads inside one operator (onnxruntime's intraOpNumThreads). Default (`defaultIntraOpThreads`): one thread per
-   * `DECODER_BYTES_PER_THREAD` (128 MiB) of decoder weights, at least one, and onnxruntime's own choice (all physical
-   * cores) once that reaches the machine's cores. A decode step does one row of work per operator, so a thread pool
-   * pays only when each thread has enough weights to stream: on 2 cores the tiny fixture decoded 3,120 tokens/s on one
-   * thread against 2,740 on two; in a one-off interleaved probe (not a tracked benchmark) the 105 MB q8 decoder of the
-   * 100M bench model decoded 97-102 against 83-94, while its 417 MB fp32 decoder was faster on two (47-53 against 42-44).
+   * Threads inside one operator (onnxruntime's intraOpNumThreads). Default (`defaultIntraOpThreads`): one thread for
+   * decoders under `SMALL_DECODER_BYTES` (32 MiB), whose operators are too small to split (on 2 cores the tiny fixture
+   * decoded 3,120 tokens/s on one thread against 2,740 on two), else onnxruntime's own choice (all physical cores):
+   * a prompt with an image is hundreds of tokens of prefill, which is compute-bound and scales with cores, and decode
+   * is no slower (`npm run bench -w @locvlm/runtime` tracks both for the 100M model's q8 decoder).
    */
   intraOpThreads?: number;
   /** Threads across operators (interOpNumThreads); only used with parallel execution. */
@@ -65,20 +63,12 @@ export interface SessionOptions {
 /** Decoders smaller than this run on one intra-op thread unless `intraOpThreads` says otherwise. */
 export const SMALL_DECODER_BYTES = 32 * 1024 * 1024;
 
-/** Decoder weights per intra-op thread in the default thread count (see `SessionOptions.intraOpThreads`). */
-export const DECODER_BYTES_PER_THREAD = 128 * 1024 * 1024;
-
 /**
- * The intra-op thread count a decoder of `decoderBytes` gets by default: one per DECODER_BYTES_PER_THREAD (at least
- * one, so one under SMALL_DECODER_BYTES), or undefined (onnxruntime's choice: all physical cores) when that reaches
- * `cores`.
+ * The intra-op thread count a decoder of `decoderBytes` gets by default: 1 under SMALL_DECODER_BYTES, else undefined
+ * (onnxruntime's choice: all physical cores).
  */
-export function defaultIntraOpThreads(
-  decoderBytes: number,
-  cores: number = availableParallelism(),
-): number | undefined {
-  const threads = Math.max(1, Math.round(decoderBytes / DECODER_BYTES_PER_THREAD));
-  return threads >= cores ? undefined : threads;
+export function defaultIntraOpThreads(decoderBytes: number): number | undefined {
+  return decoderBytes < SMALL_DECODER_BYTES ? 1 : undefined;
 }
 
 export interface DecodeParams {
