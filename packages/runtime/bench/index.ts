@@ -25,6 +25,7 @@ const tinyDir = join(pkgDir, 'fixtures', 'tiny-llava');
 const bigDir = join(pkgDir, '.tmp', 'llava-100m');
 const qwenDir = join(pkgDir, '.tmp', 'llava-qwen2-100m');
 const qwenExternalDir = join(pkgDir, '.tmp', 'llava-qwen2-100m-external');
+const qwen360Dir = join(pkgDir, '.tmp', 'llava-qwen2-360m');
 const NEW_TOKENS = Number(process.env.BENCH_NEW_TOKENS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const THREADS = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
@@ -33,15 +34,18 @@ const QUANT_ROUNDS = Number(process.env.BENCH_QUANT_ROUNDS ?? 11);
 const PROMPT =
   'USER: <image>\nWhere is the object described cat located in image in terms of (x1,y1,x2,y2) bbox? ASSISTANT:';
 
+/** Run one of the fixture scripts with Debian's python3 (niced: it only prepares the bench's models). */
+function fixturePython(script: string, ...args: string[]): void {
+  execFileSync('nice', ['/usr/bin/python3', join(pkgDir, 'fixtures', script), ...args], {
+    stdio: ['ignore', 'inherit', 'ignore'],
+  });
+}
+
 function ensureBigModel(): boolean {
   if (existsSync(join(bigDir, 'onnx', 'decoder_model_merged.onnx'))) return true;
   console.log(`generating the ~100M-parameter random model in ${bigDir} (python3-torch) ...`);
   try {
-    execFileSync(
-      'nice',
-      ['/usr/bin/python3', join(pkgDir, 'fixtures', 'make_tiny_llava.py'), '--preset', 'base100m', '--out', bigDir],
-      { stdio: ['ignore', 'inherit', 'ignore'] },
-    );
+    fixturePython('make_tiny_llava.py', '--preset', 'base100m', '--out', bigDir);
     return true;
   } catch (e) {
     console.log(`cannot generate the 100M model: ${(e as Error).message}`);
@@ -51,20 +55,16 @@ function ensureBigModel(): boolean {
 
 /** The ~100M Qwen2-decoder LLaVA with its q8 and q4 variants, and an fp32 copy with its weights in external data. */
 function ensureQwenModels(): boolean {
-  const python = (script: string, ...args: string[]) =>
-    execFileSync('nice', ['/usr/bin/python3', join(pkgDir, 'fixtures', script), ...args], {
-      stdio: ['ignore', 'inherit', 'ignore'],
-    });
   try {
     if (!existsSync(join(qwenDir, 'onnx', 'decoder_model_merged.onnx'))) {
       console.log(`generating the ~100M-parameter Qwen2-decoder LLaVA in ${qwenDir} (python3-torch) ...`);
-      python('make_tiny_llava.py', '--preset', 'base100m', '--decoder', 'qwen2', '--out', qwenDir);
+      fixturePython('make_tiny_llava.py', '--preset', 'base100m', '--decoder', 'qwen2', '--out', qwenDir);
     }
     if (!existsSync(join(qwenDir, 'onnx', 'decoder_model_merged_q4.onnx')))
-      python('make_dtype_variants.py', '--model', qwenDir, '--dtypes', 'q8,q4');
+      fixturePython('make_dtype_variants.py', '--model', qwenDir, '--dtypes', 'q8,q4');
     if (!existsSync(join(qwenExternalDir, 'onnx', 'decoder_model_merged.onnx_data'))) {
       for (const f of readdirSync(qwenDir)) if (f !== 'onnx') cpSync(join(qwenDir, f), join(qwenExternalDir, f));
-      python(
+      fixturePython(
         'make_dtype_variants.py',
         '--model',
         qwenDir,
@@ -79,6 +79,24 @@ function ensureQwenModels(): boolean {
     return true;
   } catch (e) {
     console.log(`cannot generate the Qwen2 100M models: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+/** A LLaVA with Qwen2-0.5B's decoder sizes (~360M parameters) and its q8 variant: how quantization pays with size. */
+function ensureQwen360m(): boolean {
+  try {
+    if (!existsSync(join(qwen360Dir, 'onnx', 'decoder_model_merged.onnx'))) {
+      console.log(
+        `generating the ~360M-parameter Qwen2-decoder LLaVA in ${qwen360Dir} (python3-torch, a few minutes) ...`,
+      );
+      fixturePython('make_tiny_llava.py', '--preset', 'qwen05b', '--decoder', 'qwen2', '--out', qwen360Dir);
+    }
+    if (!existsSync(join(qwen360Dir, 'onnx', 'decoder_model_merged_quantized.onnx')))
+      fixturePython('make_dtype_variants.py', '--model', qwen360Dir, '--dtypes', 'q8');
+    return true;
+  } catch (e) {
+    console.log(`cannot generate the Qwen2 360M model: ${(e as Error).message}`);
     return false;
   }
 }
@@ -206,6 +224,35 @@ async function interleave(
   return runs;
 }
 
+const QUESTION = 'Where is the object described cat located in image in terms of (x1,y1,x2,y2) bbox?';
+
+/** One user turn: the image, then the question (our message shape). */
+function chatWithImage(image: Uint8Array) {
+  return [
+    {
+      role: 'user' as const,
+      content: [
+        { type: 'image' as const, image: { bytes: image } },
+        { type: 'text' as const, text: QUESTION },
+      ],
+    },
+  ];
+}
+
+/** A bench run of our `generate` on those messages: time to first token, decode tokens/s, the tokens. */
+function ourGenerateRun(model: Awaited<ReturnType<typeof loadOnnxModel>>, image: Uint8Array): () => Promise<Run> {
+  const messages = chatWithImage(image);
+  return async () => {
+    const r = await model.generate({ messages, maxNewTokens: NEW_TOKENS, details: true });
+    const t = r.timing!;
+    return {
+      ttftMs: t.firstTokenMs,
+      decodeTokensPerSecond: ((t.newTokens - 1) * 1000) / (t.totalMs - t.firstTokenMs),
+      tokens: r.tokenIds!,
+    };
+  };
+}
+
 /**
  * The Qwen2-decoder LLaVA with its own chat template: per dtype, this runtime's `generate` on chat messages against
  * transformers.js's apply_chat_template + processor + generate, interleaved; our fp32 runs alongside every block so
@@ -216,27 +263,9 @@ async function benchQuantized(dir: string, image: Uint8Array) {
   env.allowRemoteModels = false;
   env.localModelPath = `${dirname(dir)}/`;
   const processor = await AutoProcessor.from_pretrained(name);
-  const question = 'Where is the object described cat located in image in terms of (x1,y1,x2,y2) bbox?';
-  const hfMessages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: question }] }];
+  const hfMessages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: QUESTION }] }];
   const text = processor.apply_chat_template(hfMessages as never, { add_generation_prompt: true });
-  const messages = [
-    {
-      role: 'user' as const,
-      content: [
-        { type: 'image' as const, image: { bytes: image } },
-        { type: 'text' as const, text: question },
-      ],
-    },
-  ];
-  const ourRun = (model: Awaited<ReturnType<typeof loadOnnxModel>>) => async (): Promise<Run> => {
-    const r = await model.generate({ messages, maxNewTokens: NEW_TOKENS, details: true });
-    const t = r.timing!;
-    return {
-      ttftMs: t.firstTokenMs,
-      decodeTokensPerSecond: ((t.newTokens - 1) * 1000) / (t.totalMs - t.firstTokenMs),
-      tokens: r.tokenIds!,
-    };
-  };
+  const ourRun = (model: Awaited<ReturnType<typeof loadOnnxModel>>) => ourGenerateRun(model, image);
   const fp32 = await loadOnnxModel(dir, { device: 'cpu', dtype: 'fp32' });
   const out: Record<string, { ours: Run[]; tjs: Run[]; oursFp32: Run[]; oursOneThread?: Run[] }> = {};
   for (const dtype of ['fp32', 'q8', 'q4'] as const) {
@@ -287,6 +316,16 @@ async function benchQuantized(dir: string, image: Uint8Array) {
   }
   await fp32.close();
   return out;
+}
+
+/** Our q8 against our fp32 on the 360M model, interleaved (the ~100M comparison's decode figure, at a larger size). */
+async function benchQ8AtSize(dir: string, image: Uint8Array) {
+  const fp32 = await loadOnnxModel(dir, { device: 'cpu', dtype: 'fp32' });
+  const q8 = await loadOnnxModel(dir, { device: 'cpu', dtype: 'q8' });
+  const runs = await interleave({ fp32: ourGenerateRun(fp32, image), q8: ourGenerateRun(q8, image) });
+  await fp32.close();
+  await q8.close();
+  return { fp32: runs.fp32!, q8: runs.q8! };
 }
 
 /** Peak RSS a load adds, in a child process of its own, against the weights' size on disk. */
@@ -420,6 +459,9 @@ if (haveBig) results.push(await benchModel(bigDir));
 const haveQwen = process.env.BENCH_SKIP_100M ? false : ensureQwenModels();
 const quantized = haveQwen ? await benchQuantized(qwenDir, benchImage) : undefined;
 
+const have360m = process.env.BENCH_SKIP_360M || process.env.BENCH_SKIP_100M ? false : ensureQwen360m();
+const atSize = have360m ? await benchQ8AtSize(qwen360Dir, benchImage) : undefined;
+
 const load = haveQwen ? loadRss(qwenExternalDir) : undefined;
 clearInterval(rssTimer);
 
@@ -474,6 +516,11 @@ if (quantized) {
       figures[`qwen2_100m.${dtype}.ours_one_thread.ttft_ms`] = medianOf(r.oursOneThread, 'ttftMs');
     }
   }
+}
+if (atSize) {
+  figures['qwen2_360m.fp32.ours.decode_tokens_per_s'] = medianOf(atSize.fp32, 'decodeTokensPerSecond');
+  figures['qwen2_360m.q8.ours.decode_tokens_per_s'] = medianOf(atSize.q8, 'decodeTokensPerSecond');
+  figures['qwen2_360m.q8.decode_vs_our_fp32_paired'] = pairedRatio(atSize.q8, atSize.fp32, 'decodeTokensPerSecond');
 }
 for (const [fixture, r] of Object.entries(adapters)) {
   figures[`adapter.${fixture}.ours.decode_tokens_per_s`] = r.ours;
