@@ -61,13 +61,19 @@ async function main(): Promise<void> {
       case 'decode': {
         const controller = new AbortController();
         aborts.set(request.id, controller);
-        const onStep = request.steps
-          ? (step: number, tokens: Array<number | null>) =>
-              new Promise<number[]>((answer) => {
-                stepAnswers.set(request.id, answer);
-                send({ type: 'step', id: request.id, step, tokens });
-              })
-          : undefined;
+        const onStep =
+          request.steps === 'await'
+            ? (step: number, tokens: Array<number | null>) =>
+                new Promise<number[]>((answer) => {
+                  stepAnswers.set(request.id, answer);
+                  send({ type: 'step', id: request.id, step, tokens, awaited: true });
+                })
+            : request.steps === 'notify'
+              ? (step: number, tokens: Array<number | null>) => {
+                  send({ type: 'step', id: request.id, step, tokens, awaited: false });
+                  return undefined;
+                }
+              : undefined;
         engine
           .decode(request.seqs, { ...request.params, signal: controller.signal, ...(onStep ? { onStep } : {}) })
           .then(

@@ -84,6 +84,34 @@ describe("thread: 'worker'", () => {
     );
   });
 
+  it('streams without a round trip per token unless a stop string can end a row', async () => {
+    const worker = (onWorker as unknown as { runner: { worker: { postMessage: (m: { type: string }) => void } } })
+      .runner.worker;
+    const post = worker.postMessage.bind(worker);
+    const sent: string[] = [];
+    worker.postMessage = (message) => {
+      sent.push(message.type);
+      post(message);
+    };
+    try {
+      const plain = ask('Describe the image.', { maxNewTokens: 12 });
+      const [a, b] = await Promise.all([collect(onMain.stream(plain)), collect(onWorker.stream(plain))]);
+      expect(b.deltas).toEqual(a.deltas);
+      expect(sent.filter((t) => t === 'step')).toEqual([]);
+      sent.length = 0;
+      const withStop = ask('Describe the image.', { maxNewTokens: 12, stop: ['never appears'] });
+      const [c, d] = await Promise.all([collect(onMain.stream(withStop)), collect(onWorker.stream(withStop))]);
+      expect(d.deltas).toEqual(c.deltas);
+      // One answer per step: the worker waits for the stop decision before its next step.
+      expect(sent.filter((t) => t === 'step').length).toBe(
+        (d.result as { tokenIds: number[] }).tokenIds.length +
+          ((d.result as { finishReason: string }).finishReason === 'stop' ? 1 : 0),
+      );
+    } finally {
+      worker.postMessage = post;
+    }
+  });
+
   it('runs batches row for row as the calling thread does', async () => {
     const requests = [ask('Describe the image.', { maxNewTokens: 5 }), ask('Where is the red circle?')];
     const [a, b] = await Promise.all([onMain.generateBatch(requests), onWorker.generateBatch(requests)]);

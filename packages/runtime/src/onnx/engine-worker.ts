@@ -28,9 +28,12 @@ export type HostRequest =
       type: 'decode';
       id: number;
       seqs: PreparedSequence[];
-      params: Omit<DecodeParams, 'signal' | 'onStep'>;
-      /** Whether the caller wants each step's tokens (and answers with the rows to stop). */
-      steps: boolean;
+      params: Omit<DecodeParams, 'signal' | 'onStep' | 'stepsMayStop'>;
+      /**
+       * Whether the caller wants each step's tokens: 'await' answers each with the rows to stop (the worker waits for
+       * it), 'notify' only receives them (streaming without stop strings: no round trip per token).
+       */
+      steps: 'none' | 'notify' | 'await';
     }
   | { type: 'step'; id: number; stop: number[] }
   | { type: 'abort'; id: number }
@@ -46,7 +49,7 @@ export type HostReply =
       hasEmbeddingTable: boolean;
     }
   | { type: 'encoded'; id: number; features: Float32Array }
-  | { type: 'step'; id: number; step: number; tokens: Array<number | null> }
+  | { type: 'step'; id: number; step: number; tokens: Array<number | null>; awaited: boolean }
   | { type: 'decoded'; id: number; output: DecodeOutput }
   | { type: 'error'; id: number; code: RuntimeErrorCode; message: string };
 
@@ -135,6 +138,16 @@ export class WorkerLlavaEngine implements LlavaRunner {
     const call = this.pending.get(reply.id);
     if (!call) return;
     if (reply.type === 'step') {
+      if (!reply.awaited) {
+        try {
+          call.onStep?.(reply.step, reply.tokens);
+        } catch (error) {
+          this.worker.postMessage({ type: 'abort', id: reply.id });
+          call.reject(error as Error);
+          this.settle(reply.id);
+        }
+        return;
+      }
       // The worker waits for the rows to stop before its next step.
       Promise.resolve()
         .then(() => call.onStep?.(reply.step, reply.tokens))
@@ -180,14 +193,20 @@ export class WorkerLlavaEngine implements LlavaRunner {
   }
 
   async decode(seqs: PreparedSequence[], params: DecodeParams): Promise<DecodeOutput> {
-    const { signal, onStep, ...rest } = params;
+    const { signal, onStep, stepsMayStop, ...rest } = params;
     if (signal?.aborted) throw new RuntimeError('ABORTED', 'generation was aborted');
     const id = this.nextId++;
     const onAbort = () => this.worker.postMessage({ type: 'abort', id });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const reply = await this.call(
-        { type: 'decode', id, seqs, params: rest, steps: onStep !== undefined },
+        {
+          type: 'decode',
+          id,
+          seqs,
+          params: rest,
+          steps: !onStep ? 'none' : stepsMayStop === false ? 'notify' : 'await',
+        },
         onStep ? { onStep } : {},
       );
       return (reply as Extract<HostReply, { type: 'decoded' }>).output;

@@ -90,6 +90,11 @@ export interface DecodeParams {
     step: number,
     tokens: Array<number | null>,
   ) => Iterable<number> | undefined | Promise<Iterable<number> | undefined>;
+  /**
+   * false when onStep never stops a row (streaming text without stop strings): an engine on another thread then
+   * sends each step's tokens without waiting for the answer. Default true.
+   */
+  stepsMayStop?: boolean;
 }
 
 export interface PreparedSequence {

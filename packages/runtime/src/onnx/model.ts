@@ -447,6 +447,7 @@ export class OnnxVisionLanguageModel implements VisionLanguageModel {
         // message round trip).
         ...(trackers.some((t) => t !== null)
           ? {
+              stepsMayStop: requests.some((r) => r.stop !== undefined && r.stop.length > 0),
               onStep: (_step: number, tokens: Array<number | null>) => {
                 const stop: number[] = [];
                 tokens.forEach((t, b) => {
