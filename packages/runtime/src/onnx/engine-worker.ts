@@ -138,21 +138,13 @@ export class WorkerLlavaEngine implements LlavaRunner {
     const call = this.pending.get(reply.id);
     if (!call) return;
     if (reply.type === 'step') {
-      if (!reply.awaited) {
-        try {
-          call.onStep?.(reply.step, reply.tokens);
-        } catch (error) {
-          this.worker.postMessage({ type: 'abort', id: reply.id });
-          call.reject(error as Error);
-          this.settle(reply.id);
-        }
-        return;
-      }
-      // The worker waits for the rows to stop before its next step.
+      // An awaited step: the worker waits for the rows to stop before its next step. A notified one needs no answer.
       Promise.resolve()
         .then(() => call.onStep?.(reply.step, reply.tokens))
         .then(
-          (stop) => this.worker.postMessage({ type: 'step', id: reply.id, stop: [...(stop ?? [])] }),
+          (stop) => {
+            if (reply.awaited) this.worker.postMessage({ type: 'step', id: reply.id, stop: [...(stop ?? [])] });
+          },
           (error: unknown) => {
             this.worker.postMessage({ type: 'abort', id: reply.id });
             call.reject(error as Error);
